@@ -1,0 +1,55 @@
+// Versioned binary envelope for sync messages. Binary rather than JSON because a status change
+// must cost under 300 bytes on a narrowband radio data link: the envelope adds 3 + docId bytes.
+//
+//   byte 0      envelope version (1)
+//   byte 1      kind: 1 = sync (Automerge sync message), 2 = hello (peer (re)connected: reset state)
+//   byte 2      docId length n (1..64)
+//   bytes 3..   docId (UTF-8), then the body
+import { Buffer } from 'node:buffer';
+
+export const ENVELOPE_VERSION = 1;
+/** Largest sync payload a peer accepts; bigger ones are refused before Automerge sees them. */
+export const MAX_SYNC_PAYLOAD = 4 * 1024 * 1024;
+
+export type EnvelopeKind = 'sync' | 'hello';
+
+export interface Envelope {
+  kind: EnvelopeKind;
+  docId: string;
+  body: Uint8Array;
+}
+
+export class PayloadRejected extends Error {
+  readonly code = 'PAYLOAD_REJECTED';
+  constructor(
+    readonly reason: string,
+    readonly bytes: number,
+  ) {
+    super(`payload rejected (${bytes} B): ${reason}`);
+  }
+}
+
+const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2 };
+
+export function encodeEnvelope(env: Envelope): Buffer {
+  const id = Buffer.from(env.docId, 'utf8');
+  if (id.length < 1 || id.length > 64) throw new Error(`docId must be 1..64 bytes, got ${id.length}`);
+  const head = Buffer.from([ENVELOPE_VERSION, KIND_CODES[env.kind], id.length]);
+  return Buffer.concat([head, id, env.body]);
+}
+
+export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD): Envelope {
+  const bytes = payload.length;
+  if (bytes > maxBytes) throw new PayloadRejected(`larger than ${maxBytes} B`, bytes);
+  if (bytes < 3) throw new PayloadRejected('shorter than the envelope header', bytes);
+  if (payload[0] !== ENVELOPE_VERSION) throw new PayloadRejected(`unknown envelope version ${payload[0]}`, bytes);
+  const kind = payload[1] === 1 ? 'sync' : payload[1] === 2 ? 'hello' : undefined;
+  if (!kind) throw new PayloadRejected(`unknown kind ${payload[1]}`, bytes);
+  const idLen = payload[2]!;
+  if (idLen < 1 || idLen > 64 || bytes < 3 + idLen) throw new PayloadRejected('truncated docId', bytes);
+  const docId = Buffer.from(payload.subarray(3, 3 + idLen)).toString('utf8');
+  if (!/^[A-Za-z0-9_.@-]+$/.test(docId)) throw new PayloadRejected('docId has invalid characters', bytes);
+  const body = payload.subarray(3 + idLen);
+  if (kind === 'sync' && body.length === 0) throw new PayloadRejected('empty sync body', bytes);
+  return { kind, docId, body };
+}
