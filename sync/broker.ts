@@ -1,0 +1,117 @@
+// The precinct's embedded MQTT broker (aedes 1.2, MQTT 3.1.1). Authentication and ACL are
+// delegated to the vehicle registry and acl.ts; every refusal is logged with the client id and
+// answered with a CONNACK/SUBACK failure, never an exception.
+import { createServer, type Server } from 'node:net';
+import { Aedes, type Client } from 'aedes';
+import type { Logger } from './logger.js';
+import { authorizePublish, authorizeSubscribe, type Identity } from './acl.js';
+
+export interface Authenticator {
+  authenticate(username: string, password: string): Promise<Identity | { refused: string }>;
+}
+
+export interface BrokerOptions {
+  auth: Authenticator;
+  log: Logger;
+  host?: string;
+  port?: number;
+}
+
+export interface RunningBroker {
+  aedes: Aedes;
+  server: Server;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+// MQTT 3.1.1 CONNACK return codes (spec 3.2.2.3).
+const BAD_CREDENTIALS = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(message: string, returnCode: number) {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
+  const { log } = opts;
+  const identities = new WeakMap<Client, Identity>();
+  const aedes = await Aedes.createBroker({
+    // One frozen subscriber must not stall delivery to every other car (aedes PR #1060).
+    drainTimeout: 20_000,
+    maxTopicLevels: 8,
+    maxInflightInbound: 100,
+    // Car keep-alive is 15 s; allow up to 2 min for narrowband links but no more.
+    keepaliveLimit: 120,
+    maxClientsIdLength: 64,
+    authenticate(client, username, password, done) {
+      if (!username || !password) {
+        log.warn({ clientId: client.id }, 'broker refused connection without credentials');
+        done(authError('credentials required', NOT_AUTHORIZED), false);
+        return;
+      }
+      opts.auth
+        .authenticate(username, password.toString('utf8'))
+        .then((result) => {
+          if ('refused' in result) {
+            log.warn({ clientId: client.id, username, reason: result.refused }, 'broker refused credentials');
+            done(authError(result.refused, BAD_CREDENTIALS), false);
+            return;
+          }
+          identities.set(client, result);
+          done(null, true);
+        })
+        .catch((err: unknown) => {
+          log.error({ err, clientId: client.id }, 'broker authentication failed');
+          done(authError('authentication unavailable', NOT_AUTHORIZED), false);
+        });
+    },
+    authorizePublish(client, packet, done) {
+      const id = client ? identities.get(client) : undefined;
+      if (!client || !id) {
+        done(new Error('unauthenticated publish'));
+        return;
+      }
+      const decision = authorizePublish(id, packet.topic, packet.payload.length);
+      if (!decision.allow) {
+        log.warn({ clientId: client.id, topic: packet.topic, bytes: packet.payload.length, reason: decision.reason }, 'broker refused publish');
+        done(new Error(decision.reason));
+        return;
+      }
+      done(null);
+    },
+    authorizeSubscribe(client, sub, done) {
+      const id = identities.get(client);
+      const decision = id ? authorizeSubscribe(id, sub.topic) : { allow: false as const, reason: 'unauthenticated' };
+      if (!decision.allow) {
+        log.warn({ clientId: client.id, filter: sub.topic, reason: decision.reason }, 'broker refused subscription');
+        done(null, null);
+        return;
+      }
+      done(null, sub);
+    },
+  });
+  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'connection error'));
+
+  const server = createServer(aedes.handle);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  log.info({ host, port }, 'broker listening');
+
+  return {
+    aedes,
+    server,
+    host,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
