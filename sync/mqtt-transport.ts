@@ -1,0 +1,189 @@
+// MQTT.js client wrapper for cars and the precinct service: an ordered broker list with failover,
+// backoff with jitter, a birth message and resubscription on every connect, and no offline queue.
+// Publishing while offline fails at once: the durable board is the outbox (MQTT.js keeps offline
+// publishes only in memory, lost on restart: MQTT.js #398, #607), and a sync round runs on every
+// connect instead.
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from './logger.js';
+
+export interface BrokerEndpoint {
+  url: string;
+  /** Precinct that runs this broker, for display and roaming decisions. */
+  precinct?: string;
+  ca?: string;
+}
+
+export type LinkState =
+  | { state: 'connecting'; broker: string; attempt: number; since: number }
+  | { state: 'online'; broker: string; since: number }
+  | { state: 'offline'; since: number; lastError?: string; retryInMs?: number };
+
+export interface RetainedMessage {
+  topic: string;
+  payload: string | Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+export interface TransportOptions {
+  brokers: BrokerEndpoint[];
+  clientId: string;
+  username: string;
+  password: string;
+  log: Logger;
+  subscriptions: string[];
+  /** Last will (MQTT 3.1.1 §3.1.2.5): published by the broker when the link dies uncleanly. */
+  will?: RetainedMessage;
+  /** Published on every connect, after subscribing (re-announce). */
+  birth?: () => RetainedMessage | undefined;
+  /** Seconds. 15 s so a dead link is noticed within ~22 s, not MQTT.js's default 60 s (#1129). */
+  keepalive?: number;
+  backoff?: { minMs: number; maxMs: number };
+  connectTimeoutMs?: number;
+}
+
+export interface TransportEvents {
+  state: [LinkState];
+  /** Fired after subscriptions and birth are in place on a fresh connection. */
+  connect: [broker: string];
+  message: [topic: string, payload: Buffer];
+}
+
+export class MqttTransport extends EventEmitter<TransportEvents> {
+  private client: MqttClient | undefined;
+  private brokerIndex = 0;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private link: LinkState = { state: 'offline', since: Date.now() };
+
+  constructor(private readonly opts: TransportOptions) {
+    super();
+    if (opts.brokers.length === 0) throw new Error('at least one broker is required');
+  }
+
+  state(): LinkState {
+    return this.link;
+  }
+
+  isOnline(): boolean {
+    return this.link.state === 'online';
+  }
+
+  start(): void {
+    this.closed = false;
+    this.connectNext();
+  }
+
+  async publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isOnline()) throw new Error('broker link offline');
+    await new Promise<void>((resolve, reject) => {
+      client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.endAsync(false).catch(() => undefined);
+    this.setState({ state: 'offline', since: Date.now() });
+  }
+
+  private setState(s: LinkState): void {
+    this.link = s;
+    this.emit('state', s);
+  }
+
+  private connectNext(): void {
+    if (this.closed) return;
+    const broker = this.opts.brokers[this.brokerIndex % this.opts.brokers.length]!;
+    this.attempt += 1;
+    this.setState({ state: 'connecting', broker: broker.url, attempt: this.attempt, since: Date.now() });
+    const options: IClientOptions = {
+      clientId: this.opts.clientId,
+      username: this.opts.username,
+      password: this.opts.password,
+      clean: true,
+      protocolVersion: 4, // MQTT 3.1.1: what aedes 1.2 and every broker we support speak
+      keepalive: this.opts.keepalive ?? 15,
+      reconnectPeriod: 0, // failover and backoff are ours (see scheduleReconnect)
+      connectTimeout: this.opts.connectTimeoutMs ?? 5000,
+      queueQoSZero: false, // stale positions must not flood out after a reconnect
+      resubscribe: false, // we resubscribe ourselves, then announce
+      ...(broker.ca ? { ca: broker.ca } : {}),
+      ...(this.opts.will
+        ? {
+            will: {
+              topic: this.opts.will.topic,
+              payload: Buffer.from(this.opts.will.payload),
+              qos: this.opts.will.qos,
+              retain: this.opts.will.retain,
+            },
+          }
+        : {}),
+    };
+    const client = mqtt.connect(broker.url, options);
+    this.client = client;
+    let failed = false;
+    const fail = (reason: string) => {
+      if (failed || this.client !== client) return;
+      failed = true;
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.end(true);
+      this.client = undefined;
+      this.scheduleReconnect(reason);
+    };
+    client.on('connect', () => {
+      this.onConnected(client, broker).catch((err: unknown) => fail(`setup after connect failed: ${String(err)}`));
+    });
+    client.on('message', (topic, payload) => {
+      try {
+        this.emit('message', topic, payload);
+      } catch (err) {
+        this.opts.log.error({ err, topic }, 'message handler threw; transport continues');
+      }
+    });
+    client.on('error', (err) => {
+      this.opts.log.warn({ broker: broker.url, err: err.message }, 'broker link error');
+      fail(err.message);
+    });
+    client.on('close', () => fail('connection closed'));
+    client.on('offline', () => fail('offline'));
+  }
+
+  private async onConnected(client: MqttClient, broker: BrokerEndpoint): Promise<void> {
+    if (this.opts.subscriptions.length > 0) {
+      const granted = await client.subscribeAsync(this.opts.subscriptions, { qos: 1 });
+      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length > 0) this.opts.log.error({ refused }, 'broker refused subscriptions (check the car\'s sector and ACL)');
+    }
+    const birth = this.opts.birth?.();
+    if (birth) await client.publishAsync(birth.topic, birth.payload, { qos: birth.qos, retain: birth.retain });
+    this.attempt = 0;
+    this.setState({ state: 'online', broker: broker.url, since: Date.now() });
+    this.opts.log.info({ broker: broker.url }, 'broker link online');
+    this.emit('connect', broker.url);
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.closed) return;
+    // Try the next broker in the list: home precinct first, then neighbours, then county.
+    this.brokerIndex = (this.brokerIndex + 1) % this.opts.brokers.length;
+    const { minMs, maxMs } = this.opts.backoff ?? { minMs: 500, maxMs: 30_000 };
+    // Full backoff grows once per full pass over the list; jitter spreads a fleet's reconnects
+    // after a precinct restart so 80 cars do not arrive in the same millisecond.
+    const pass = Math.floor((this.attempt - 1) / this.opts.brokers.length);
+    const ceiling = Math.min(maxMs, minMs * 2 ** pass);
+    const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    this.setState({ state: 'offline', since: Date.now(), lastError: reason, retryInMs: delay });
+    this.opts.log.warn({ reason, delayMs: delay, attempt: this.attempt }, 'broker reconnect scheduled');
+    this.timer = setTimeout(() => this.connectNext(), delay);
+  }
+}
