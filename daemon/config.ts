@@ -1,0 +1,168 @@
+// Configuration files a fleet technician or precinct admin reads and edits (JSON; examples in
+// deploy/). Validated at start with zod; the first problem is reported as `file: field: problem`.
+// Defaults are the safe choice: UI and API on loopback, broker authentication always on.
+import { readFile } from 'node:fs/promises';
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { hardwareConfigSchema } from '../hardware/config.js';
+import { packagePath } from './paths.js';
+
+const id = z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'expected 1-40 letters, digits, "_", "." or "-"');
+const port = z.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
+
+const brokerUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?):\/\/[^\s/]+/, 'expected an mqtt://, mqtts://, ws:// or wss:// URL with a host');
+
+export const vehicleConfigSchema = z
+  .object({
+    configVersion: z.literal(1).default(1),
+    vehicle: z
+      .object({
+        id: id.describe('fleet asset number, also the MQTT username'),
+        unit: id.describe('unit id / call sign'),
+        callSign: z.string().min(1).max(40).optional(),
+        homeBeat: id,
+        sector: id,
+        precinct: id,
+        mode: z.enum(['car', 'foot', 'bicycle']).default('car'),
+      })
+      .strict(),
+    brokers: z
+      .array(z.object({ url: brokerUrl, precinct: id.optional(), caFile: z.string().optional() }).strict())
+      .min(1, 'list at least the home precinct broker'),
+    credentials: z
+      .object({ password: z.string().min(8).optional(), passwordFile: z.string().optional() })
+      .strict()
+      .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), 'give exactly one of password or passwordFile'),
+    ui: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(8080),
+        /** Binding the screen to a non-loopback address exposes the officer's UI to the car's network. */
+        allowRemote: z.boolean().default(false),
+        lockAfterSeconds: z.number().int().min(30).max(3600).default(300),
+      })
+      .strict()
+      .refine((u) => u.allowRemote || LOOPBACK.includes(u.host), {
+        message: 'must be a loopback address unless ui.allowRemote is true',
+        path: ['host'],
+      })
+      .default({ host: '127.0.0.1', port: 8080, allowRemote: false, lockAfterSeconds: 300 }),
+    stateDir: z.string().default('/var/lib/mdt'),
+    departmentFile: z.string().optional(),
+    avl: z
+      .object({
+        /** Send a position at most this often, and at least every maxIntervalMs while moving. */
+        minIntervalMs: z.number().int().min(200).default(1000),
+        maxIntervalMs: z.number().int().min(1000).default(10_000),
+      })
+      .strict()
+      .default({ minIntervalMs: 1000, maxIntervalMs: 10_000 }),
+    hardware: hardwareConfigSchema,
+    log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict();
+
+export const precinctConfigSchema = z
+  .object({
+    configVersion: z.literal(1).default(1),
+    precinct: z.object({ id, name: z.string().min(1) }).strict(),
+    /** Sectors this station serves; default: every sector of the precinct in the department file. */
+    sectors: z.array(id).min(1).optional(),
+    mqtt: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(1883),
+        tls: z
+          .object({ host: z.string().default('0.0.0.0'), port: port.default(8883), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 1883 }),
+    api: z
+      .object({ host: z.string().default('127.0.0.1'), port: port.default(8090) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8090 }),
+    stateDir: z.string().default('/var/lib/mdt-precinct'),
+    departmentFile: z.string().optional(),
+    log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict();
+
+export type VehicleConfig = z.infer<typeof vehicleConfigSchema>;
+export type PrecinctConfig = z.infer<typeof precinctConfigSchema>;
+
+/** The sample department (real Seattle PD beat polygons) used when no department file is set. */
+export const SAMPLE_DEPARTMENT = packagePath('deploy', 'sample-department', 'seattle-spd-beats-2018.geojson');
+
+function firstIssue(file: string, error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)';
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') problem = `unknown field(s) ${issue.keys.join(', ')}`;
+  return new ConfigError(file, field, problem);
+}
+
+export function parseConfig<S extends z.ZodType>(schema: S, raw: unknown, file: string): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw firstIssue(file, result.error);
+  return result.data;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '(file)', `cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, '(file)', `not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Relative paths in a config file are relative to the file, so a config dir can be moved whole. */
+function relativeTo(file: string, p: string | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  return isAbsolute(p) ? p : resolve(dirname(resolve(file)), p);
+}
+
+export async function loadVehicleConfig(file: string): Promise<VehicleConfig> {
+  const cfg = parseConfig(vehicleConfigSchema, await readJson(file), file);
+  cfg.stateDir = relativeTo(file, cfg.stateDir)!;
+  cfg.departmentFile = relativeTo(file, cfg.departmentFile);
+  if (cfg.credentials.passwordFile) cfg.credentials.passwordFile = relativeTo(file, cfg.credentials.passwordFile);
+  for (const b of cfg.brokers) b.caFile = relativeTo(file, b.caFile);
+  return cfg;
+}
+
+export async function loadPrecinctConfig(file: string): Promise<PrecinctConfig> {
+  const cfg = parseConfig(precinctConfigSchema, await readJson(file), file);
+  cfg.stateDir = relativeTo(file, cfg.stateDir)!;
+  cfg.departmentFile = relativeTo(file, cfg.departmentFile);
+  if (cfg.mqtt.tls) {
+    cfg.mqtt.tls.certFile = relativeTo(file, cfg.mqtt.tls.certFile)!;
+    cfg.mqtt.tls.keyFile = relativeTo(file, cfg.mqtt.tls.keyFile)!;
+    cfg.mqtt.tls.caFile = relativeTo(file, cfg.mqtt.tls.caFile);
+  }
+  return cfg;
+}
+
+/** The car's broker password: from the config, or from a file (systemd LoadCredential). */
+export async function readVehiclePassword(cfg: VehicleConfig): Promise<string> {
+  if (cfg.credentials.password) return cfg.credentials.password;
+  const file = cfg.credentials.passwordFile!;
+  const fromCreds = process.env.CREDENTIALS_DIRECTORY && !isAbsolute(file) ? resolve(process.env.CREDENTIALS_DIRECTORY, file) : file;
+  try {
+    return (await readFile(fromCreds, 'utf8')).trim();
+  } catch (err) {
+    throw new ConfigError('credentials', 'credentials.passwordFile', `cannot read ${fromCreds}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+}

@@ -1,0 +1,74 @@
+// Credentials of the people who use the precinct's API and console: dispatchers, Watch
+// Commanders and CARE operators. Tokens are stored as scrypt hashes; a verified token is cached
+// by its SHA-256 so each request does not pay for scrypt.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { hashSecret, newSecret, verifySecret } from '../sync/credentials.js';
+import { writeFileAtomic } from '../sync/atomic-file.js';
+
+export type OperatorRole = 'dispatcher' | 'watch_commander' | 'care';
+export interface Operator {
+  id: string;
+  role: OperatorRole;
+}
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  operators: z.record(z.string(), z.object({ role: z.enum(['dispatcher', 'watch_commander', 'care']), hash: z.string(), revokedAt: z.number().optional() })),
+});
+type OperatorFile = z.infer<typeof fileSchema>;
+
+export class OperatorRegistry {
+  private readonly cache = new Map<string, Operator>();
+
+  private constructor(
+    private readonly file: string | undefined,
+    private data: OperatorFile,
+  ) {}
+
+  static async open(file: string): Promise<OperatorRegistry> {
+    let raw: string | undefined;
+    try {
+      raw = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (raw === undefined) return new OperatorRegistry(file, { version: 1, operators: {} });
+    const parsed = fileSchema.safeParse(JSON.parse(raw));
+    if (!parsed.success) throw new Error(`operator file ${file} is invalid: ${parsed.error.issues[0]?.message}`);
+    return new OperatorRegistry(file, parsed.data);
+  }
+
+  /** Creates (or re-keys) an operator and returns the new token, shown once. */
+  async add(id: string, role: OperatorRole): Promise<string> {
+    const token = `${id}.${newSecret()}`;
+    this.data.operators[id] = { role, hash: await hashSecret(token) };
+    this.cache.clear();
+    if (this.file) await writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n', 0o600);
+    return token;
+  }
+
+  async revoke(id: string): Promise<void> {
+    const op = this.data.operators[id];
+    if (!op) return;
+    op.revokedAt = Date.now();
+    this.cache.clear();
+    if (this.file) await writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n', 0o600);
+  }
+
+  /** The operator a bearer token belongs to; tokens are `<operatorId>.<secret>`. */
+  async verify(token: string | undefined): Promise<Operator | undefined> {
+    if (!token) return undefined;
+    const key = createHash('sha256').update(token).digest('base64');
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const id = token.split('.')[0] ?? '';
+    const entry = this.data.operators[id];
+    if (!entry || entry.revokedAt !== undefined) return undefined;
+    if (!(await verifySecret(token, entry.hash))) return undefined;
+    const op: Operator = { id, role: entry.role };
+    this.cache.set(key, op);
+    return op;
+  }
+}

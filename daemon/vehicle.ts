@@ -1,0 +1,274 @@
+// Composition root of the in-car daemon: board replica on disk, broker link, peer sync, AVL,
+// presence, hardware, and the screen. Start order: board (so the screen never shows nothing),
+// hardware, broker link, UI. Stop order is the reverse.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from './log.js';
+import type { VehicleConfig } from './config.js';
+import type { Department } from './department.js';
+import type { DeviceHealth, GpsFix, GpsSource, ModemSource, VehicleInputs, InputEvent } from '../hardware/types.js';
+import { FileDocStore } from '../sync/doc-store.js';
+import { SectorReplica } from '../sync/replica.js';
+import * as board from '../sync/board.js';
+import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
+import { MqttTransport, type BrokerEndpoint, type LinkState } from '../sync/mqtt-transport.js';
+import { PeerSync } from '../sync/peer-sync.js';
+import { precinctPeerId } from '../sync/acl.js';
+import { parseTopic, topics } from '../sync/topics.js';
+import { parseAvl, shouldSendPosition, type AvlPosition } from '../sync/avl.js';
+import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
+import { createVehicleUi } from '../ui/app.js';
+import type { VehicleScreen, ScreenEvents, UnitIdentity, VehicleHealth } from '../ui/screen.js';
+
+export interface VehicleHardware {
+  gps: GpsSource;
+  modem: ModemSource;
+  inputs: VehicleInputs;
+}
+
+export interface VehicleDeps {
+  config: VehicleConfig;
+  password: string;
+  hardware: VehicleHardware;
+  department: Department;
+  log: Logger;
+  /** Board epoch; one document per sector per epoch (docs/sector-board.md). */
+  epoch?: string;
+}
+
+export interface RunningVehicle {
+  url: string;
+  screen: VehicleScreen;
+  replica: SectorReplica;
+  transport: MqttTransport;
+  sync: PeerSync<unknown>;
+  stop(): Promise<void>;
+}
+
+function toAvl(unit: string, fix: GpsFix): AvlPosition {
+  return {
+    v: 1,
+    unit,
+    lat: fix.lat,
+    lon: fix.lon,
+    mode: fix.mode,
+    at: fix.fixTime,
+    ...(fix.speed !== undefined ? { speed: Math.min(100, Math.max(0, fix.speed)) } : {}),
+    ...(fix.track !== undefined ? { track: fix.track } : {}),
+  };
+}
+
+function brief(h: DeviceHealth): { state: DeviceHealth['state']; reason?: string } {
+  return h.state === 'ok' ? { state: 'ok' } : { state: h.state, reason: h.reason };
+}
+
+export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
+  const { config, hardware, log } = deps;
+  const v = config.vehicle;
+  const sector = v.sector as SectorId;
+  const unitId = v.unit as UnitId;
+  const vehicleId = v.id as VehicleId;
+  const boardsDir = join(config.stateDir, 'boards');
+  await mkdir(boardsDir, { recursive: true });
+
+  // 1. The board, from disk: the officer sees the last known board even with no network.
+  const store = new FileDocStore(boardsDir, log.child({ component: 'doc-store' }));
+  const replica = await SectorReplica.open({
+    store,
+    sector,
+    epoch: deps.epoch ?? '1',
+    // A fresh actor per process: reusing one after a torn write could reuse a sequence number.
+    actorId: randomBytes(16).toString('hex'),
+    log: log.child({ component: 'board' }),
+  });
+  const ctx = (): OpContext => ({ by: { kind: 'vehicle', vehicleId, unitId }, at: Date.now() });
+  if (!replica.view().units[unitId]) {
+    await replica.update((d) =>
+      board.upsertUnit(d, { id: unitId, callSign: v.callSign ?? v.unit, homeBeat: v.homeBeat, mode: v.mode }, ctx()),
+    );
+  }
+
+  const events = new EventEmitter<ScreenEvents>();
+  const positions = new Map<string, AvlPosition>();
+  const presence = new Map<string, Presence>();
+  const alerts: Alert[] = [];
+
+  // 2. Hardware.
+  const { gps, modem, inputs } = hardware;
+  const health = (): VehicleHealth => ({
+    gps: gps.health(),
+    modem: modem.health(),
+    inputs: inputs.health(),
+    broker: transport.state(),
+    sync: { docId: replica.docId, pending: !sync.inSync(home), peer: home },
+  });
+
+  // 3. Broker link and sync with the home precinct.
+  const home = precinctPeerId(v.precinct);
+  const brokers: BrokerEndpoint[] = config.brokers.map((b) => ({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}) }));
+  const presenceMsg = (state: 'online' | 'offline', broker?: string): Presence => ({
+    v: 1,
+    unit: unitId,
+    vehicle: vehicleId,
+    state,
+    at: Date.now(),
+    ...(broker ? { broker } : {}),
+    ...(state === 'online' ? { health: { gps: brief(gps.health()), modem: brief(modem.health()), inputs: brief(inputs.health()) } } : {}),
+  });
+  const transport = new MqttTransport({
+    brokers,
+    clientId: vehicleId,
+    username: vehicleId,
+    password: deps.password,
+    log: log.child({ component: 'mqtt' }),
+    subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector)],
+    will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
+    birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
+  });
+  const sync = new PeerSync({
+    replica,
+    publisher: transport,
+    sector,
+    selfPeer: vehicleId,
+    log: log.child({ component: 'sync' }),
+    allowPeer: (p) => p.startsWith('precinct-'),
+  });
+  transport.on('connect', () => {
+    void sync.hello(home);
+  });
+  transport.on('state', (s: LinkState) => events.emit('health', health()));
+  transport.on('message', (topic, payload) => {
+    const t = parseTopic(topic);
+    if (!t) return;
+    if (t.kind === 'sync') {
+      void sync.handle(topic, payload);
+    } else if (t.kind === 'avl') {
+      const pos = parseAvl(payload);
+      if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'bad position dropped');
+      positions.set(t.unit, pos);
+      events.emit('avl', pos);
+    } else if (t.kind === 'presence') {
+      const p = parsePresence(payload);
+      if (!p) return void log.debug({ topic, bytes: payload.length }, 'bad presence dropped');
+      presence.set(t.unit, p);
+      events.emit('presence', p);
+    } else if (t.kind === 'alert') {
+      const a = parseAlert(payload);
+      if (!a) return void log.debug({ topic, bytes: payload.length }, 'bad alert dropped');
+      alerts.push(a);
+      if (alerts.length > 50) alerts.shift();
+      events.emit('alert', a);
+    }
+  });
+  replica.on('change', (view: BoardView) => events.emit('board', view));
+
+  // AVL: our own fixes go out ephemerally, throttled; never into the board.
+  let lastSent: AvlPosition | undefined;
+  let lastSentAt = 0;
+  gps.on('fix', (fix) => {
+    const pos = toAvl(unitId, fix);
+    positions.set(unitId, pos);
+    events.emit('avl', pos);
+    const now = Date.now();
+    if (!transport.isOnline() || !shouldSendPosition(lastSent, lastSentAt, pos, now, config.avl)) return;
+    lastSent = pos;
+    lastSentAt = now;
+    transport.publish(topics.avl(sector, unitId), JSON.stringify(pos), { qos: 0, retain: true }).catch(() => undefined);
+  });
+  const onHealth = () => events.emit('health', health());
+  gps.on('health', onHealth);
+  modem.on('health', onHealth);
+  inputs.on('health', onHealth);
+
+  // Officer and vehicle actions: the board change is on disk before the promise resolves.
+  const act = (fn: (d: board.SectorBoard, c: OpContext) => board.SectorBoard) => replica.update((d) => fn(d, ctx()));
+  const raiseEmergency = async (source: 'button' | 'screen') => {
+    const at = Date.now();
+    const fix = gps.latest();
+    const alert: Alert = { v: 1, unit: unitId, kind: 'emergency', at, ...(fix ? { lat: fix.lat, lon: fix.lon } : {}) };
+    // The alert goes out first: it must not wait behind a disk write or a sync round.
+    const sent = transport.isOnline()
+      ? transport.publish(topics.alert(sector, unitId), JSON.stringify(alert), { qos: 1 }).catch((err: unknown) => {
+          log.error({ err }, 'emergency alert not delivered to broker');
+        })
+      : Promise.resolve(log.error({ source }, 'emergency raised while the broker link is offline; it will sync on reconnect'));
+    await act((d, c) => board.setUnitStatus(d, { unitId, status: 'emergency', reason: `emergency ${source}` }, c));
+    await sent;
+    log.warn({ source, unitId }, 'emergency raised');
+  };
+  inputs.on('input', (e: InputEvent) => {
+    if (e.input === 'emergency' && e.active) void raiseEmergency('button').catch((err: unknown) => log.error({ err }, 'emergency handling failed'));
+  });
+
+  const identity: UnitIdentity = {
+    vehicleId,
+    unitId,
+    callSign: v.callSign ?? v.unit,
+    sector,
+    precinct: v.precinct,
+    homeBeat: v.homeBeat,
+  };
+  const screen: VehicleScreen = {
+    identity,
+    department: deps.department,
+    events,
+    board: () => replica.view(),
+    health,
+    positions: () => Object.fromEntries(positions),
+    presence: () => Object.fromEntries(presence),
+    alerts: () => [...alerts],
+    actions: {
+      setStatus: async (status: UnitStatus, reason?: string) => {
+        await act((d, c) => board.setUnitStatus(d, { unitId, status, ...(reason ? { reason } : {}) }, c));
+      },
+      acceptCall: async (callId: string) => {
+        await act((d, c) => board.acceptCall(d, { callId: callId as never, unitId }, c));
+      },
+      addNote: async (callId: string, text: string) => {
+        await act((d, c) => board.addNote(d, { callId: callId as never, text }, c));
+      },
+      clearCall: async (callId: string, disposition: string) => {
+        await act((d, c) => board.clearCall(d, { callId: callId as never, disposition }, c));
+      },
+      emergency: () => raiseEmergency('screen'),
+    },
+  };
+
+  await gps.start();
+  await modem.start();
+  await inputs.start();
+  transport.start();
+
+  const app = createVehicleUi(screen, log.child({ component: 'ui' }));
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.ui.port;
+  const url = `http://${config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host}:${port}/`;
+  log.info({ url, unit: unitId, sector }, 'vehicle screen ready');
+
+  return {
+    url,
+    screen,
+    replica,
+    transport,
+    sync: sync as PeerSync<unknown>,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Mark ourselves offline cleanly (the will only fires on an unclean drop).
+      if (transport.isOnline()) {
+        await transport
+          .publish(topics.presence(sector, unitId), JSON.stringify(presenceMsg('offline')), { qos: 1, retain: true })
+          .catch(() => undefined);
+      }
+      await transport.close();
+      await inputs.stop();
+      await modem.stop();
+      await gps.stop();
+    },
+  };
+}
