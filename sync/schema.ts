@@ -1,0 +1,380 @@
+// The sector board's vocabulary: branded ids, the plain read model every other part of the
+// system codes against, the stored Automerge shape (only sync/board.ts and sync/ops/ touch it),
+// the error class and the logger port. Nothing here imports Automerge at runtime, so the UI and
+// the HTTP layer can import these types without loading the wasm.
+import type { ImmutableString } from '@automerge/automerge';
+
+type Brand<T, B extends string> = T & { readonly __brand: B };
+export type SectorId = Brand<string, 'SectorId'>;
+export type UnitId = Brand<string, 'UnitId'>;
+export type CallId = Brand<string, 'CallId'>;
+export type BeatId = Brand<string, 'BeatId'>;
+export type VehicleId = Brand<string, 'VehicleId'>;
+export type ReportId = Brand<string, 'ReportId'>;
+
+/**
+ * Version of the stored document shape. A daemon opens documents of this version or older
+ * (migrating them forward in a change of its own) and refuses newer ones: an old daemon writing
+ * fields it does not understand into a newer document would corrupt it for every replica.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const UNIT_STATUSES = [
+  'available',
+  'dispatched',
+  'en_route',
+  'on_scene',
+  'transporting',
+  'out_of_service',
+  'off_duty',
+  'emergency',
+] as const;
+export type UnitStatus = (typeof UNIT_STATUSES)[number];
+/** 1 = emergency (dispatched immediately), 4 = lowest. */
+export type Priority = 1 | 2 | 3 | 4;
+export const PATROL_MODES = ['car', 'foot', 'bicycle'] as const;
+export type PatrolMode = (typeof PATROL_MODES)[number];
+
+/** Who made a change: a vehicle (car), an operator at the precinct (dispatcher, Watch Commander, CARE), or the dispatch policy itself. */
+export type Actor =
+  | { kind: 'vehicle'; vehicleId: VehicleId; unitId?: UnitId }
+  | { kind: 'operator'; operatorId: string; role: 'dispatcher' | 'watch_commander' | 'care' }
+  | { kind: 'policy'; precinct: string };
+export const OPERATOR_ROLES = ['dispatcher', 'watch_commander', 'care'] as const;
+
+export interface OpContext {
+  by: Actor;
+  /** Epoch milliseconds of the action on the acting device's clock. */
+  at: number;
+}
+
+export const CALL_STATES = ['pending', 'held', 'dispatched', 'en_route', 'on_scene', 'cleared', 'cancelled'] as const;
+export type CallState = (typeof CALL_STATES)[number];
+export const CALL_EVENTS = [
+  'created',
+  'assigned',
+  'accepted',
+  'en_route',
+  'on_scene',
+  'transporting',
+  'held',
+  'released',
+  'note',
+  'cleared',
+  'cancelled',
+  'unassigned',
+] as const;
+export type CallEventKind = (typeof CALL_EVENTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Read model: plain JSON, no Automerge types. Derived deterministically from the document, so
+// every replica holding the same changes renders exactly the same view.
+
+export interface UnitHistoryEntry {
+  status: UnitStatus;
+  at: number;
+  by: Actor;
+  reason?: string;
+  callId?: string;
+}
+
+export interface UnitView {
+  id: string;
+  callSign: string;
+  officers: string[];
+  homeBeat: string;
+  mode: PatrolMode;
+  status: UnitStatus;
+  statusAt: number;
+  statusReason?: string;
+  /** The call the unit is working, absent when free or when that call was closed. */
+  callId?: string;
+  rider?: string;
+  /** Calls held for this unit (EIDO `stackedOnIncidentId`): they wait for it to come free. */
+  stacked: string[];
+  history: UnitHistoryEntry[];
+}
+
+export interface CallNote {
+  /** Display label of the author (unit, vehicle or operator id). */
+  author: string;
+  by: Actor;
+  at: number;
+  text: string;
+}
+
+export interface CallHistoryEntry {
+  at: number;
+  by: Actor;
+  event: CallEventKind;
+  unitId?: string;
+  reason?: string;
+}
+
+export interface CallHold {
+  since: number;
+  deadline: number;
+  reason: string;
+  /** The unit (normally the beat officer) the call waits for. */
+  unitId?: string;
+}
+
+export interface CallView {
+  id: string;
+  cadNumber: string;
+  type: string;
+  priority: Priority;
+  late: boolean;
+  address: string;
+  beat: string;
+  lat?: number;
+  lon?: number;
+  callerNotes: string;
+  receivedAt: number;
+  dispatchedAt?: number;
+  enRouteAt?: number;
+  onSceneAt?: number;
+  clearedAt?: number;
+  cancelledAt?: number;
+  state: CallState;
+  /** Units attached to the call, in order of first assignment; the first is the primary unit. */
+  assigned: string[];
+  hold?: CallHold;
+  notes: CallNote[];
+  /** Agency disposition code (see sync/registries/dispositions.ts for the APCO 1.111 mapping). */
+  disposition?: string;
+  cancelReason?: string;
+  history: CallHistoryEntry[];
+}
+
+export type Recipient = { kind: 'unit'; id: string } | { kind: 'supervisor'; id: string };
+
+export interface CareReportView {
+  id: string;
+  beat: string;
+  callId?: string;
+  title: string;
+  body: string;
+  incidentAt: number;
+  deliveredAt: number;
+  by: Actor;
+  recipients: Recipient[];
+  /** Read receipts: recipient id -> epoch ms of the first read seen by this replica's merge. */
+  readBy: Record<string, number>;
+}
+
+export interface BeatProfile {
+  characteristics: string;
+  resources: string[];
+  crimeProblems: string[];
+}
+
+export interface BeatPlanView {
+  id: string;
+  problem: string;
+  analysis: string;
+  response: string;
+  assessment: string;
+  updatedAt: number;
+  by: Actor;
+}
+
+export interface BeatView {
+  id: string;
+  name: string;
+  profile: BeatProfile;
+  plans: Record<string, BeatPlanView>;
+  updatedAt: number;
+}
+
+export interface BoardView {
+  schemaVersion: number;
+  sector: string;
+  epoch: string;
+  /** Set once the precinct closed this epoch and opened the next one (see sync/epoch.ts). */
+  closed?: { at: number; nextEpoch: string };
+  units: Record<string, UnitView>;
+  calls: Record<string, CallView>;
+  inbox: Record<string, CareReportView>;
+  beats: Record<string, BeatView>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stored shape. Every non-narrative string is an ImmutableString (measured: plain strings are
+// collaborative text in Automerge 3, 2.75x the bytes and 6x the ops). Entities live in maps keyed
+// by id; state that several devices change (statuses, call progress, notes) is an append-only log
+// of events in flat maps keyed by `${entityId}~${eventKey}` so concurrent inserts never collide and
+// no nested container is ever created twice (two replicas creating the same nested map would make
+// Automerge keep only one of them, silently dropping the other's events).
+
+export type IStr = ImmutableString;
+
+export interface StoredActor {
+  kind: IStr;
+  id: IStr;
+  unit?: IStr;
+  role?: IStr;
+}
+
+export interface StoredUnit {
+  callSign: IStr;
+  homeBeat: IStr;
+  mode: IStr;
+  officers: IStr[];
+  createdAt: number;
+}
+
+export interface StoredUnitEvent {
+  status: IStr;
+  at: number;
+  by: StoredActor;
+  reason?: IStr;
+  call?: IStr;
+  /** Present on sign-on / sign-off events: the crew from then on. */
+  officers?: IStr[];
+  rider?: IStr;
+}
+
+export interface StoredCall {
+  cadNumber: IStr;
+  type: IStr;
+  priority: number;
+  late: boolean;
+  address: IStr;
+  beat: IStr;
+  lat?: number;
+  lon?: number;
+  callerNotes: IStr;
+  receivedAt: number;
+}
+
+export interface StoredCallEvent {
+  event: IStr;
+  at: number;
+  by: StoredActor;
+  unit?: IStr;
+  reason?: IStr;
+  until?: number;
+  disposition?: IStr;
+  /** Narrative text: the one place collaborative text is used (a plain string in Automerge 3). */
+  text?: string;
+}
+
+export interface StoredReport {
+  beat: IStr;
+  callId?: IStr;
+  title: IStr;
+  body: IStr;
+  incidentAt: number;
+  deliveredAt: number;
+  by: StoredActor;
+  recipients: Array<{ kind: IStr; id: IStr }>;
+  readBy: { [readerId: string]: number };
+}
+
+export interface StoredPlan {
+  problem: IStr;
+  analysis: IStr;
+  response: IStr;
+  assessment: IStr;
+  updatedAt: number;
+  by: StoredActor;
+}
+
+export interface StoredBeat {
+  name: IStr;
+  characteristics: IStr;
+  resources: IStr[];
+  crimeProblems: IStr[];
+  plans: { [planId: string]: StoredPlan };
+  updatedAt: number;
+}
+
+export interface StoredBoard {
+  schemaVersion: number;
+  sector: IStr;
+  epoch: IStr;
+  units: { [unitId: string]: StoredUnit };
+  calls: { [callId: string]: StoredCall };
+  unitLog: { [key: string]: StoredUnitEvent };
+  callLog: { [key: string]: StoredCallEvent };
+  inbox: { [reportId: string]: StoredReport };
+  beats: { [beatId: string]: StoredBeat };
+  /** Written once by the precinct when it cuts the epoch. */
+  closed?: { at: number; nextEpoch: IStr };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Impossible transitions and bad input. `code` is stable for programs; the message is for people. */
+export type BoardErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'exists'
+  | 'invalid_transition'
+  | 'call_closed'
+  | 'unit_unavailable'
+  | 'forbidden'
+  | 'schema_too_new'
+  | 'schema_invalid'
+  | 'epoch_mismatch';
+
+export class BoardError extends Error {
+  override readonly name = 'BoardError';
+  readonly code: BoardErrorCode;
+  readonly field?: string;
+  constructor(code: BoardErrorCode, message: string, field?: string) {
+    super(message);
+    this.code = code;
+    if (field !== undefined) this.field = field;
+  }
+}
+
+/** The structural subset of pino used by sync/: any pino logger (or console-like object) fits. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+};
+
+// Brand constructors validate the one rule every id shares: ids become map keys and parts of
+// log keys joined with '~', so they are short and drawn from a safe alphabet.
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+export function isValidId(s: unknown): s is string {
+  return typeof s === 'string' && ID_RE.test(s);
+}
+
+function brand<B extends string>(what: string) {
+  return (s: string): Brand<string, B> => {
+    if (!isValidId(s)) throw new BoardError('invalid_input', `${what} must match ${ID_RE.source}, got ${JSON.stringify(s)}`, what);
+    return s as Brand<string, B>;
+  };
+}
+
+export const sectorId = brand<'SectorId'>('sector');
+export const unitId = brand<'UnitId'>('unitId');
+export const callId = brand<'CallId'>('callId');
+export const beatId = brand<'BeatId'>('beatId');
+export const vehicleId = brand<'VehicleId'>('vehicleId');
+export const reportId = brand<'ReportId'>('reportId');
+
+/** Display label of an actor, as used for note authors and logs. */
+export function actorLabel(a: Actor): string {
+  switch (a.kind) {
+    case 'vehicle':
+      return a.unitId ?? a.vehicleId;
+    case 'operator':
+      return a.operatorId;
+    case 'policy':
+      return `policy:${a.precinct}`;
+  }
+}
