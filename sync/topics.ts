@@ -5,6 +5,7 @@
 //   mdt/v1/avl/{sector}/{unit}           latest position of a unit, QoS 0, retained
 //   mdt/v1/presence/{sector}/{unit}      online/offline + device health, QoS 1, retained (LWT)
 //   mdt/v1/alert/{sector}/{unit}         emergency alerts, QoS 1
+//   mdt/v1/roster/{sector}/{precinct}    the sector's officers (badge, PIN hash) for sign-on, QoS 1, retained
 //
 // Ids are restricted to [A-Za-z0-9_.-] so they can never inject '/', '+' or '#' into a topic.
 
@@ -32,13 +33,16 @@ export const topics = {
   presenceAll: (sector: string) => `${TOPIC_ROOT}/presence/${check('sector', sector)}/+`,
   alert: (sector: string, unit: string) => `${TOPIC_ROOT}/alert/${check('sector', sector)}/${check('unit', unit)}`,
   alertAll: (sector: string) => `${TOPIC_ROOT}/alert/${check('sector', sector)}/+`,
+  roster: (sector: string, precinct: string) => `${TOPIC_ROOT}/roster/${check('sector', sector)}/${check('precinct', precinct)}`,
+  rosterAll: (sector: string) => `${TOPIC_ROOT}/roster/${check('sector', sector)}/+`,
 };
 
-export type TopicKind = 'sync' | 'avl' | 'presence' | 'alert';
+export type TopicKind = 'sync' | 'avl' | 'presence' | 'alert' | 'roster';
 
 export type ParsedTopic =
   | { kind: 'sync'; sector: string; from: string; to: string }
-  | { kind: 'avl' | 'presence' | 'alert'; sector: string; unit: string };
+  | { kind: 'avl' | 'presence' | 'alert'; sector: string; unit: string }
+  | { kind: 'roster'; sector: string; precinct: string };
 
 /** Parses a concrete topic (no wildcards); undefined for anything outside the layout. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -53,5 +57,6 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if ((kind === 'avl' || kind === 'presence' || kind === 'alert') && b === undefined) {
     return { kind, sector, unit: a };
   }
+  if (kind === 'roster' && b === undefined) return { kind, sector, precinct: a };
   return undefined;
 }
