@@ -330,20 +330,9 @@ export class BoardError extends Error {
   }
 }
 
-/** The structural subset of pino used by sync/: any pino logger (or console-like object) fits. */
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
-export const silentLogger: Logger = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-};
+// The logger port is shared with the rest of sync/ (structural, so pino loggers fit).
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
 
 // Brand constructors validate the one rule every id shares: ids become map keys and parts of
 // log keys joined with '~', so they are short and drawn from a safe alphabet.
