@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { loadDepartment } from '../../../daemon/department.js';
+import { SAMPLE_DEPARTMENT } from '../../../daemon/config.js';
+import { departmentPriority, loadRecordedCalls, locateBeat, splitCsvLine } from '../../../daemon/sample-calls.js';
+
+describe('sample department (Seattle PD beats)', () => {
+  it('builds 5 precincts and 17 sectors of 3 beats, skipping features without a precinct', async () => {
+    const d = await loadDepartment(SAMPLE_DEPARTMENT);
+    expect(Object.keys(d.precincts).sort()).toEqual(['E', 'N', 'S', 'SW', 'W']);
+    expect(Object.keys(d.sectors)).toHaveLength(17);
+    for (const s of Object.values(d.sectors)) expect(s.beats).toHaveLength(3);
+    expect(d.beats['99']).toBeUndefined();
+    expect(d.sectors.B).toMatchObject({ precinct: 'N', beats: ['B1', 'B2', 'B3'] });
+    expect(d.precincts.N?.name).toBe('North Precinct');
+  });
+
+  it('places a point in its beat', async () => {
+    const d = await loadDepartment(SAMPLE_DEPARTMENT);
+    const b1 = d.beats.B1!;
+    expect(locateBeat(d, b1.center[0], b1.center[1])).toBe('B1');
+    expect(locateBeat(d, 0, 0)).toBeUndefined();
+  });
+
+  it('reads the real calls for service into beats', async () => {
+    const d = await loadDepartment(SAMPLE_DEPARTMENT);
+    const calls = await loadRecordedCalls(d);
+    // 999 of the 1,000 points fall inside a beat; a few sit in beats without a precinct.
+    expect(calls.length).toBeGreaterThan(950);
+    expect(calls.length).toBeLessThanOrEqual(999);
+    const first = calls[0]!;
+    expect(first.cadId).toBe('2024000000800');
+    expect(new Date(first.queuedAt).toISOString()).toBe('2024-01-02T04:24:01.000Z');
+    expect(first.sector).toBe(d.beats[first.beat]?.sector);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]!.queuedAt).toBeGreaterThanOrEqual(calls[i - 1]!.queuedAt);
+  });
+
+  it('splits quoted CSV fields and maps priorities', () => {
+    expect(splitCsvLine('1,"a, b","say ""hi""",NULL')).toEqual(['1', 'a, b', 'say "hi"', 'NULL']);
+    expect([1, 2, 3, 4, 7].map(departmentPriority)).toEqual([1, 2, 3, 4, 4]);
+  });
+});
