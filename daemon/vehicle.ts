@@ -14,7 +14,7 @@ import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
 import * as board from '../sync/board.js';
 import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
-import { MqttTransport, type BrokerEndpoint, type LinkState } from '../sync/mqtt-transport.js';
+import { MqttTransport, type BrokerEndpoint } from '../sync/mqtt-transport.js';
 import { PeerSync } from '../sync/peer-sync.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
@@ -139,7 +139,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   transport.on('connect', () => {
     void sync.hello(home);
   });
-  transport.on('state', (s: LinkState) => events.emit('health', health()));
+  transport.on('state', () => events.emit('health', health()));
   transport.on('message', (topic, payload) => {
     const t = parseTopic(topic);
     if (!t) return;
