@@ -138,7 +138,7 @@ export async function loadVehicleConfig(file: string): Promise<VehicleConfig> {
   const cfg = parseConfig(vehicleConfigSchema, await readJson(file), file);
   cfg.stateDir = relativeTo(file, cfg.stateDir)!;
   cfg.departmentFile = relativeTo(file, cfg.departmentFile);
-  if (cfg.credentials.passwordFile) cfg.credentials.passwordFile = relativeTo(file, cfg.credentials.passwordFile);
+  if (cfg.credentials.passwordFile) cfg.credentials.passwordFile = resolvePasswordFile(cfg.credentials.passwordFile, file);
   for (const b of cfg.brokers) b.caFile = relativeTo(file, b.caFile);
   return cfg;
 }
@@ -155,14 +155,30 @@ export async function loadPrecinctConfig(file: string): Promise<PrecinctConfig> 
   return cfg;
 }
 
+/**
+ * Where the car's broker password is read from. Under systemd, `LoadCredential=NAME:/etc/mdt/NAME`
+ * puts it in `$CREDENTIALS_DIRECTORY/NAME`, readable by the service user only, while the original
+ * stays root-only: a relative `passwordFile` therefore names that credential when the variable is
+ * set, and a file beside the config otherwise (a technician running `mdt selftest` as root). The
+ * same config works both ways.
+ */
+export function resolvePasswordFile(passwordFile: string, configFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (isAbsolute(passwordFile)) return passwordFile;
+  const credentials = env.CREDENTIALS_DIRECTORY;
+  if (credentials) return resolve(credentials, passwordFile);
+  return configFile ? resolve(dirname(resolve(configFile)), passwordFile) : resolve(passwordFile);
+}
+
 /** The car's broker password: from the config, or from a file (systemd LoadCredential). */
-export async function readVehiclePassword(cfg: VehicleConfig): Promise<string> {
+export async function readVehiclePassword(cfg: VehicleConfig, configFile?: string): Promise<string> {
   if (cfg.credentials.password) return cfg.credentials.password;
-  const file = cfg.credentials.passwordFile!;
-  const fromCreds = process.env.CREDENTIALS_DIRECTORY && !isAbsolute(file) ? resolve(process.env.CREDENTIALS_DIRECTORY, file) : file;
+  const file = resolvePasswordFile(cfg.credentials.passwordFile!, configFile);
+  let secret: string;
   try {
-    return (await readFile(fromCreds, 'utf8')).trim();
+    secret = (await readFile(file, 'utf8')).trim();
   } catch (err) {
-    throw new ConfigError('credentials', 'credentials.passwordFile', `cannot read ${fromCreds}: ${(err as NodeJS.ErrnoException).code}`);
+    throw new ConfigError(configFile ?? 'vehicle config', 'credentials.passwordFile', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  if (secret.length < 8) throw new ConfigError(configFile ?? 'vehicle config', 'credentials.passwordFile', `${file} holds no password (under 8 characters)`);
+  return secret;
 }
