@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `mdt`: picks a subcommand, parses its flags strictly, loads config, calls a composer. Nothing
-// else lives here. Errors a person can fix print one line and exit 2; crashes exit 1.
+// else lives here. Errors a person can fix print one line and exit 2; a sector board newer than
+// this daemon exits 3 (systemd's RestartPreventExitStatus keeps both from restart loops); crashes
+// exit 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, UsageError } from './errors.js';
 
@@ -8,7 +10,10 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, unknown>): Promise<void>;
+  /** Takes positional arguments (e.g. `precinct-admin revoke V1001`); others refuse them. */
+  positionals?: boolean;
+  /** Resolves with the exit code for commands that report pass/fail (selftest, status). */
+  run(values: Record<string, unknown>, positionals: string[]): Promise<void | number>;
 }
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
@@ -84,15 +89,19 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`${command.summary}\n\nUsage: ${command.usage}`);
       return 0;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    await command.run(values);
-    return 0;
+    if (positionals.length > 0 && !command.positionals) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return (await command.run(values, positionals)) ?? 0;
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       console.error(`mdt ${name}: ${err.message}`);
       return 2;
     }
     const code = (err as { code?: string }).code;
+    if (code === 'schema_too_new') {
+      // Upgrading the package is the fix; restarting this binary would fail the same way.
+      console.error(`mdt ${name}: ${(err as Error).message} (see docs/precinct-guide.md, "Upgrades and downgrades")`);
+      return 3;
+    }
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
       console.error(`mdt ${name}: ${(err as Error).message} (see mdt ${name} --help)`);
       return 2;

@@ -9,6 +9,7 @@ import type { Department } from './department.js';
 import type { Operator, OperatorRegistry } from './operators.js';
 import type { VehicleRegistry } from '../sync/credentials.js';
 import type { SectorState } from './precinct.js';
+import { createFleetApi } from './fleet-api.js';
 import * as board from '../sync/board.js';
 import type { OpContext, Priority } from '../sync/schema.js';
 
@@ -69,6 +70,7 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     return c.redirect('/');
   });
 
+  app.route('/api/v1/fleet', createFleetApi(deps)); // before the auth below: fleet routes check their own roles
   app.use('*', async (c, next) => {
     const started = Date.now();
     const header = c.req.header('authorization');
