@@ -23,6 +23,11 @@ const HEADER = 8;
 /** Below this the log is never compacted: a snapshot rewrite costs more than it saves. */
 const MIN_COMPACT_BYTES = 64 * 1024;
 
+export interface FileDocStoreOptions {
+  /** Log size that (once also larger than the snapshot) triggers compaction. Tests lower it. */
+  compactBytes?: number;
+}
+
 interface DocState {
   /** Heads of the newest document whose every change is on disk. */
   heads: Automerge.Heads;
@@ -87,11 +92,15 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
 export class FileDocStore implements DocStore {
   private readonly states = new Map<string, DocState>();
   private ready: Promise<void> | undefined;
+  private readonly compactBytes: number;
 
   constructor(
     readonly dir: string,
     private readonly log: Logger = silentLogger,
-  ) {}
+    opts: FileDocStoreOptions = {},
+  ) {
+    this.compactBytes = opts.compactBytes ?? MIN_COMPACT_BYTES;
+  }
 
   private ensureDir(): Promise<void> {
     this.ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
@@ -154,6 +163,19 @@ export class FileDocStore implements DocStore {
       }
     }
     const missing = Automerge.getMissingDeps(doc, []);
+    if (Automerge.getHeads(doc).length === 0) {
+      if (missing.length === 0) {
+        // Nothing whole survived (the first save was torn): that save was never acknowledged.
+        this.log.warn({ docId }, 'sector board files hold no whole change; treating the board as absent');
+        return undefined;
+      }
+      // The log's changes hang off a snapshot that is gone. A car must keep working: set the
+      // files aside (nothing is deleted) and start over; the precinct resyncs the board.
+      const aside = `${p.log}.orphaned-${Date.now()}`;
+      await rename(p.log, aside);
+      this.log.error({ docId, aside, pending: missing.length }, 'sector board change log depends on a lost snapshot; set aside, the board will be resynced');
+      return undefined;
+    }
     if (missing.length > 0) this.log.warn({ docId, missing: missing.length }, 'sector board is missing changes its log depends on; a sync will fetch them');
     assertBoard(doc);
     await prev?.log?.close();
@@ -203,7 +225,7 @@ export class FileDocStore implements DocStore {
     await st.log.datasync();
     st.logBytes += record.length;
     st.heads = Automerge.getHeads(doc);
-    if (st.logBytes >= MIN_COMPACT_BYTES && st.logBytes > st.snapshotBytes) await this.compact(docId, doc, st);
+    if (st.logBytes >= this.compactBytes && st.logBytes > st.snapshotBytes) await this.compact(docId, doc, st);
   }
 
   private async compact(docId: string, doc: SectorBoard, st: DocState): Promise<void> {
