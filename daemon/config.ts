@@ -81,9 +81,28 @@ export const precinctConfigSchema = z
           .object({ host: z.string().default('0.0.0.0'), port: port.default(8883), certFile: z.string(), keyFile: z.string(), caFile: z.string().optional() })
           .strict()
           .optional(),
+        /**
+         * Use an existing broker (e.g. Mosquitto, deploy/mosquitto-precinct.conf) instead of the
+         * embedded aedes: the station connects to it as `precinct-{id}`; credentials and ACL are
+         * the broker's (generated from the vehicle registry, docs/sync-protocol.md).
+         */
+        external: z
+          .object({ url: brokerUrl, password: z.string().min(8).optional(), passwordFile: z.string().optional(), caFile: z.string().optional() })
+          .strict()
+          .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), 'give exactly one of password or passwordFile')
+          .optional(),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 1883 }),
+    /** Neighbouring precinct brokers this station relays roaming cars to (sync/precinct-link.ts). */
+    links: z
+      .array(
+        z
+          .object({ precinct: id, url: brokerUrl, password: z.string().min(8).optional(), passwordFile: z.string().optional(), caFile: z.string().optional() })
+          .strict()
+          .refine((c) => (c.password === undefined) !== (c.passwordFile === undefined), 'give exactly one of password or passwordFile'),
+      )
+      .default([]),
     api: z
       .object({ host: z.string().default('127.0.0.1'), port: port.default(8090) })
       .strict()
@@ -151,6 +170,14 @@ export async function loadPrecinctConfig(file: string): Promise<PrecinctConfig> 
     cfg.mqtt.tls.certFile = relativeTo(file, cfg.mqtt.tls.certFile)!;
     cfg.mqtt.tls.keyFile = relativeTo(file, cfg.mqtt.tls.keyFile)!;
     cfg.mqtt.tls.caFile = relativeTo(file, cfg.mqtt.tls.caFile);
+  }
+  if (cfg.mqtt.external) {
+    cfg.mqtt.external.passwordFile = relativeTo(file, cfg.mqtt.external.passwordFile);
+    cfg.mqtt.external.caFile = relativeTo(file, cfg.mqtt.external.caFile);
+  }
+  for (const l of cfg.links) {
+    l.passwordFile = relativeTo(file, l.passwordFile);
+    l.caFile = relativeTo(file, l.caFile);
   }
   return cfg;
 }
