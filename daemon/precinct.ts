@@ -1,7 +1,7 @@
 // Composition root of the precinct station: the broker, every sector board of the precinct on
 // disk, sync with the cars, presence and AVL breadcrumbs, and the HTTP API for CAD and CARE.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './log.js';
@@ -15,13 +15,15 @@ import { precinctPeerId, type Identity } from '../sync/acl.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
 import { PeerSync } from '../sync/peer-sync.js';
 import { parseTopic, topics } from '../sync/topics.js';
-import { parseAvl, type AvlPosition } from '../sync/avl.js';
+import { appendBreadcrumb, parseAvl, type AvlPosition } from '../sync/avl.js';
+import { FileSyncStateStore } from '../sync/sync-state-store.js';
+import { RetainedStore } from '../sync/retained-store.js';
+import { PrecinctLink } from '../sync/precinct-link.js';
+import { MAX_CAR_SYNC_PAYLOAD } from '../sync/envelope.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
 
-/** Positions kept per unit for the Watch Commander's map trail: 10 min at 1 Hz. */
-const BREADCRUMB_LIMIT = 600;
 
 export interface SectorState {
   replica: SectorReplica;
@@ -33,8 +35,14 @@ export interface SectorState {
 
 export interface RunningPrecinct {
   id: string;
-  broker: RunningBroker;
+  /** The embedded aedes; undefined when the station uses an external broker (mqtt.external). */
+  broker: RunningBroker | undefined;
   brokerUrl: string;
+  /** mqtts:// URL of the TLS listener, when mqtt.tls is configured. */
+  tlsUrl?: string;
+  links: PrecinctLink[];
+  /** The station's own client on the broker. */
+  transport: MqttTransport;
   apiUrl: string;
   registry: VehicleRegistry;
   operators: OperatorRegistry;
@@ -61,9 +69,13 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   const registry = await VehicleRegistry.open(join(config.stateDir, 'vehicles.json'));
   const operators = await OperatorRegistry.open(join(config.stateDir, 'operators.json'));
 
-  // The station's own client authenticates with a secret that lives only in this process.
+  // The station's own client authenticates with a secret that lives only in this process (or, with
+  // an external broker, with the password provisioned in that broker's password file).
   const peerId = precinctPeerId(id);
-  const serviceSecret = randomBytes(24).toString('base64url');
+  const external = config.mqtt.external;
+  const serviceSecret = external
+    ? (external.password ?? (await readFile(external.passwordFile!, 'utf8')).trim())
+    : randomBytes(24).toString('base64url');
   const serviceIdentity: Identity = { kind: 'precinct', precinct: id, peerId, sectors: served };
   const auth: Authenticator = {
     async authenticate(username, password) {
@@ -71,15 +83,51 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       return registry.authenticate(username, password);
     },
   };
-  const broker = await startBroker({ auth, log: log.child({ component: 'broker' }), host: config.mqtt.host, port: config.mqtt.port });
-  const brokerUrl = `mqtt://${broker.host.includes(':') ? `[${broker.host}]` : broker.host}:${broker.port}`;
+  const retained = await RetainedStore.open(join(config.stateDir, 'retained.json'), log.child({ component: 'retained' }));
+  let broker: RunningBroker | undefined;
+  let brokerUrl: string;
+  let tlsUrl: string | undefined;
+  if (external) {
+    brokerUrl = external.url;
+  } else {
+    const tls = config.mqtt.tls;
+    broker = await startBroker({
+      auth,
+      log: log.child({ component: 'broker' }),
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      ...(tls
+        ? {
+            tls: {
+              host: tls.host,
+              port: tls.port,
+              cert: await readFile(tls.certFile),
+              key: await readFile(tls.keyFile),
+              ...(tls.caFile ? { ca: await readFile(tls.caFile) } : {}),
+            },
+          }
+        : {}),
+    });
+    const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
+    brokerUrl = `mqtt://${urlHost(broker.host)}:${broker.port}`;
+    if (broker.tls) tlsUrl = `mqtts://${urlHost(broker.tls.host)}:${broker.tls.port}`;
+    // Presence survives a restart: aedes keeps retained messages in memory only. No car is
+    // connected to a broker that just started, so every unit comes back as offline until its
+    // car reconnects and announces itself again.
+    for (const [topic, payload] of retained.all()) {
+      const p = parsePresence(payload);
+      const restored = p && p.state === 'online' ? Buffer.from(JSON.stringify({ ...p, state: 'offline' })) : payload;
+      await new Promise<void>((resolve) => broker!.aedes.publish({ cmd: 'publish', topic, payload: restored, qos: 1, retain: true, dup: false }, () => resolve()));
+    }
+  }
 
-  // Boards.
+  // Boards, and the per-car sync states that make a reconnect cost ~250 B instead of ~7.8 KB.
   const boardsDir = join(config.stateDir, 'boards');
   await mkdir(boardsDir, { recursive: true });
   const store = new FileDocStore(boardsDir, log.child({ component: 'doc-store' }));
+  const syncStates = await FileSyncStateStore.open(join(config.stateDir, 'sync-states'), log.child({ component: 'sync-states' }));
   const transport = new MqttTransport({
-    brokers: [{ url: `mqtt://127.0.0.1:${broker.port}` }],
+    brokers: [{ url: external ? external.url : `mqtt://127.0.0.1:${broker!.port}`, ...(external?.caFile ? { ca: await readFile(external.caFile, 'utf8') } : {}) }],
     clientId: peerId,
     username: peerId,
     password: serviceSecret,
@@ -87,6 +135,11 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     subscriptions: served.flatMap((s) => [topics.syncInbox(s, peerId), topics.presenceAll(s), topics.avlAll(s), topics.alertAll(s)]),
     backoff: { minMs: 100, maxMs: 2000 },
   });
+  // Author binding: a car's changes must name the vehicle that authenticated on the topic.
+  const boundVehicle = (peer: string) => {
+    const v = registry.get(peer);
+    return v && v.revokedAt === undefined && served.includes(v.sector) ? { vehicleId: peer, unitId: v.unitId } : undefined;
+  };
   const sectors = new Map<string, SectorState>();
   for (const s of served) {
     const replica = await SectorReplica.open({
@@ -96,7 +149,16 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       actorId: randomBytes(16).toString('hex'),
       log: log.child({ component: 'board', sector: s }),
     });
-    const sync = new PeerSync({ replica, publisher: transport, sector: s, selfPeer: peerId, log: log.child({ component: 'sync', sector: s }) });
+    const sync = new PeerSync({
+      replica,
+      publisher: transport,
+      sector: s,
+      selfPeer: peerId,
+      log: log.child({ component: 'sync', sector: s }),
+      boundVehicle,
+      stateStore: syncStates,
+      maxPayload: MAX_CAR_SYNC_PAYLOAD,
+    });
     sectors.set(s, { replica, sync: sync as PeerSync<unknown>, presence: new Map(), breadcrumbs: new Map(), alerts: [] });
   }
 
@@ -108,17 +170,15 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       void st.sync.handle(topic, payload);
     } else if (t.kind === 'presence') {
       const p = parsePresence(payload);
-      if (!p) return void log.warn({ topic, bytes: payload.length }, 'malformed presence dropped');
+      if (!p || p.unit !== t.unit) return void log.warn({ topic, bytes: payload.length }, 'malformed presence dropped');
+      if (!external) retained.record(topic, payload);
       const was = st.presence.get(t.unit);
       st.presence.set(t.unit, p);
       if (p.state !== was?.state) log.info({ unit: t.unit, vehicle: p.vehicle, state: p.state }, 'unit presence');
     } else if (t.kind === 'avl') {
       const pos = parseAvl(payload);
       if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'malformed position dropped');
-      const trail = st.breadcrumbs.get(t.unit) ?? [];
-      trail.push(pos);
-      if (trail.length > BREADCRUMB_LIMIT) trail.splice(0, trail.length - BREADCRUMB_LIMIT);
-      st.breadcrumbs.set(t.unit, trail);
+      if (!appendBreadcrumb(st.breadcrumbs, pos)) log.debug({ topic, at: pos.at }, 'stale or replayed position dropped');
     } else if (t.kind === 'alert') {
       const a = parseAlert(payload);
       if (!a) return void log.warn({ topic, bytes: payload.length }, 'malformed alert dropped');
@@ -135,6 +195,25 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   });
   transport.start();
 
+  // Links to neighbouring precincts, for their cars that roam onto our broker. With an external
+  // broker, Mosquitto's own bridge does this (deploy/mosquitto-bridge.conf).
+  const links: PrecinctLink[] = [];
+  if (broker) {
+    for (const l of config.links) {
+      const password = l.password ?? (await readFile(l.passwordFile!, 'utf8')).trim();
+      const link = new PrecinctLink({
+        broker,
+        self: id,
+        remote: { precinct: l.precinct, url: l.url, password, ...(l.caFile ? { ca: await readFile(l.caFile, 'utf8') } : {}) },
+        log: log.child({ component: 'link', to: l.precinct }),
+      });
+      link.start();
+      links.push(link);
+    }
+  } else if (config.links.length > 0) {
+    log.warn({}, 'links are ignored with an external broker: configure a Mosquitto bridge instead');
+  }
+
   const app = createPrecinctApi({ precinct: config.precinct, department, sectors, operators, registry, log: log.child({ component: 'api' }) });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, () => resolve(s));
@@ -148,14 +227,20 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     id,
     broker,
     brokerUrl,
+    ...(tlsUrl ? { tlsUrl } : {}),
+    links,
+    transport,
     apiUrl,
     registry,
     operators,
     sectors,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const l of links) await l.close();
       await transport.close();
-      await broker.close();
+      await syncStates.flush();
+      await retained.flush();
+      await broker?.close();
     },
   };
 }

@@ -7,8 +7,11 @@ export type Identity =
   | { kind: 'vehicle'; vehicleId: string; unitId: string; sector: string; precinct: string }
   /** The precinct station's own client: serves every sector of its precinct. */
   | { kind: 'precinct'; precinct: string; peerId: string; sectors: string[] }
-  /** A link from another precinct (or the county broker) that relays the whole tree. */
-  | { kind: 'link'; name: string };
+  /**
+   * A link from another precinct's station (or a county bridge) relaying roaming cars' traffic.
+   * `sectors` confines it to the sectors this precinct serves; absent = the whole tree (county).
+   */
+  | { kind: 'link'; name: string; sectors?: string[] };
 
 export type AclDecision = { allow: true } | { allow: false; reason: string };
 
@@ -29,6 +32,7 @@ export function authorizePublish(id: Identity, topic: string, bytes: number): Ac
   if (bytes > PAYLOAD_LIMITS[t.kind]) return deny(`payload ${bytes} B over the ${t.kind} limit`);
   switch (id.kind) {
     case 'link':
+      if (id.sectors && !id.sectors.includes(t.sector)) return deny(`link ${id.name} may not relay sector ${t.sector}`);
       return ALLOW;
     case 'precinct':
       if (!id.sectors.includes(t.sector)) return deny(`sector ${t.sector} is not served by precinct ${id.precinct}`);
@@ -51,8 +55,15 @@ export function authorizePublish(id: Identity, topic: string, bytes: number): Ac
 export function authorizeSubscribe(id: Identity, filter: string): AclDecision {
   if (filter.startsWith('$SYS')) return deny('$SYS is reserved for the broker');
   if (!filter.startsWith(`${TOPIC_ROOT}/`)) return deny('filter outside the mdt/v1 layout');
-  if (id.kind === 'link') return ALLOW;
   const parts = filter.split('/');
+  if (id.kind === 'link') {
+    if (!id.sectors) return ALLOW;
+    const sector = parts[3];
+    if (parts.length < 5 || parts.includes('#') || !sector || !id.sectors.includes(sector)) {
+      return deny(`link ${id.name} may only subscribe inside sectors ${id.sectors.join(', ')}`);
+    }
+    return ALLOW;
+  }
   if (parts.includes('#')) return deny('multi-level wildcards are reserved for precinct links');
   const [, , kind, sector, a, b] = parts;
   if (!kind || !sector || parts.length < 5) return deny('filter too short');

@@ -50,3 +50,26 @@ export function shouldSendPosition(last: AvlPosition | undefined, lastSentAt: nu
 export function parseAvl(payload: Buffer): AvlPosition | undefined {
   return parseJsonPayload(avlPositionSchema, payload, PAYLOAD_LIMITS.avl);
 }
+
+/** Positions kept per unit for the Watch Commander's map trail: 10 min at 1 Hz. */
+export const BREADCRUMB_LIMIT = 600;
+/** Units with a trail at most: a precinct sees its own cars plus roaming ones, never thousands. */
+export const BREADCRUMB_UNITS = 2000;
+
+/**
+ * Appends a position to its unit's bounded trail (in memory; never the board). Refuses a position
+ * not newer than the last one kept (a replayed or reordered message) and a new unit past the cap.
+ */
+export function appendBreadcrumb(trails: Map<string, AvlPosition[]>, pos: AvlPosition, limit = BREADCRUMB_LIMIT, maxUnits = BREADCRUMB_UNITS): boolean {
+  let trail = trails.get(pos.unit);
+  if (!trail) {
+    if (trails.size >= maxUnits) return false;
+    trail = [];
+    trails.set(pos.unit, trail);
+  }
+  const last = trail[trail.length - 1];
+  if (last && pos.at <= last.at) return false;
+  trail.push(pos);
+  if (trail.length > limit) trail.splice(0, trail.length - limit);
+  return true;
+}

@@ -2,6 +2,7 @@
 // delegated to the vehicle registry and acl.ts; every refusal is logged with the client id and
 // answered with a CONNACK/SUBACK failure, never an exception.
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from './logger.js';
 import { authorizePublish, authorizeSubscribe, type Identity } from './acl.js';
@@ -10,11 +11,21 @@ export interface Authenticator {
   authenticate(username: string, password: string): Promise<Identity | { refused: string }>;
 }
 
+export interface BrokerTlsOptions {
+  host?: string;
+  port?: number;
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** When set, clients must also present a certificate signed by this CA. */
+  ca?: string | Buffer;
+}
+
 export interface BrokerOptions {
   auth: Authenticator;
   log: Logger;
   host?: string;
   port?: number;
+  tls?: BrokerTlsOptions;
 }
 
 export interface RunningBroker {
@@ -22,7 +33,22 @@ export interface RunningBroker {
   server: Server;
   port: number;
   host: string;
+  tls?: { server: TlsServer; host: string; port: number };
+  /** The identity a connected client authenticated as (undefined before CONNACK). */
+  identityOf(client: Client): Identity | undefined;
   close(): Promise<void>;
+}
+
+async function listen(server: Server | TlsServer, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
 }
 
 // MQTT 3.1.1 CONNACK return codes (spec 3.2.2.3).
@@ -44,6 +70,18 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     // Car keep-alive is 15 s; allow up to 2 min for narrowband links but no more.
     keepaliveLimit: 120,
     maxClientsIdLength: 64,
+    preConnect(client, packet, done) {
+      // Persistent sessions (MQTT 3.1.1 §3.1.2.4, CleanSession=0) make the broker keep
+      // subscriptions and queue QoS 1 messages for clients that may never return, and 3.1.1 has
+      // no session expiry: refused, so broker state never grows with the fleet's history. Our
+      // clients resync from the durable board on every connect instead.
+      if (!packet.clean) {
+        log.warn({ clientId: client.id }, 'broker refused a persistent session (clean session required)');
+        done(authError('clean session required', NOT_AUTHORIZED), false);
+        return;
+      }
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
       if (!username || !password) {
         log.warn({ clientId: client.id }, 'broker refused connection without credentials');
@@ -96,22 +134,34 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
   const server = createServer(aedes.handle);
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  const port = await listen(server, opts.port ?? 0, host);
   log.info({ host, port }, 'broker listening');
+
+  let tls: RunningBroker['tls'];
+  if (opts.tls) {
+    const t = opts.tls;
+    const tlsServer = createTlsServer(
+      { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2' },
+      aedes.handle,
+    );
+    // A failed handshake (wrong CA, plain TCP on the TLS port) is the client's problem, not ours.
+    tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake refused'));
+    const tlsHost = t.host ?? host;
+    tls = { server: tlsServer, host: tlsHost, port: await listen(tlsServer, t.port ?? 0, tlsHost) };
+    log.info({ host: tlsHost, port: tls.port }, 'broker TLS listening');
+  }
 
   return {
     aedes,
     server,
     host,
     port,
+    ...(tls ? { tls } : {}),
+    identityOf: (client) => identities.get(client),
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (tls) await new Promise<void>((resolve) => tls.server.close(() => resolve()));
     },
   };
 }

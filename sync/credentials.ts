@@ -20,8 +20,24 @@ const vehicleEntry = z.object({
   registeredAt: z.number(),
   revokedAt: z.number().optional(),
 });
-const registryFile = z.object({ version: z.literal(1), vehicles: z.record(z.string(), vehicleEntry) });
+/** A neighbouring precinct's station (or county bridge) that relays roaming cars into ours. */
+const linkEntry = z.object({
+  sectors: z.array(z.string()).optional(),
+  hash: z.string(),
+  registeredAt: z.number(),
+  revokedAt: z.number().optional(),
+});
+const registryFile = z.object({
+  version: z.literal(1),
+  vehicles: z.record(z.string(), vehicleEntry),
+  links: z.record(z.string(), linkEntry).default({}),
+});
 export type VehicleEntry = z.infer<typeof vehicleEntry>;
+export type LinkEntry = z.infer<typeof linkEntry>;
+
+/** MQTT username of a precinct link: a reserved prefix no vehicle id may take. */
+export const linkUsername = (name: string): string => `link-${name}`;
+const RESERVED = /^(link|precinct)-/;
 
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
@@ -49,6 +65,7 @@ export class VehicleRegistry {
   private constructor(
     private readonly file: string | undefined,
     private vehicles: Record<string, VehicleEntry>,
+    private links: Record<string, LinkEntry> = {},
   ) {}
 
   static async open(file: string): Promise<VehicleRegistry> {
@@ -61,7 +78,7 @@ export class VehicleRegistry {
     if (raw === undefined) return new VehicleRegistry(file, {});
     const parsed = registryFile.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new Error(`vehicle registry ${file} is invalid: ${parsed.error.issues[0]?.message}`);
-    return new VehicleRegistry(file, parsed.data.vehicles);
+    return new VehicleRegistry(file, parsed.data.vehicles, parsed.data.links);
   }
 
   static inMemory(): VehicleRegistry {
@@ -70,6 +87,7 @@ export class VehicleRegistry {
 
   /** Registers (or re-keys) a vehicle; returns nothing secret, the caller already holds the secret. */
   async register(vehicleId: string, entry: Omit<VehicleEntry, 'hash' | 'registeredAt'>, secret: string): Promise<void> {
+    if (RESERVED.test(vehicleId)) throw new Error(`vehicle id ${vehicleId} uses a prefix reserved for precinct clients`);
     this.vehicles[vehicleId] = { ...entry, hash: await hashSecret(secret), registeredAt: Date.now() };
     await this.persist();
   }
@@ -82,6 +100,15 @@ export class VehicleRegistry {
     return true;
   }
 
+  /**
+   * Registers the link of a neighbouring precinct's station. `sectors` are the sectors of THIS
+   * precinct it may relay (our sectors that its cars' roaming brings to it); absent = any (county).
+   */
+  async registerLink(name: string, sectors: string[] | undefined, secret: string): Promise<void> {
+    this.links[name] = { ...(sectors ? { sectors } : {}), hash: await hashSecret(secret), registeredAt: Date.now() };
+    await this.persist();
+  }
+
   get(vehicleId: string): VehicleEntry | undefined {
     return this.vehicles[vehicleId];
   }
@@ -92,6 +119,7 @@ export class VehicleRegistry {
 
   /** The identity for a username/password pair, or the reason it is refused. */
   async authenticate(username: string, password: string): Promise<Identity | { refused: string }> {
+    if (username.startsWith('link-')) return this.authenticateLink(username.slice(5), password);
     const v = this.vehicles[username];
     if (!v) return { refused: 'unknown vehicle' };
     if (v.revokedAt !== undefined) return { refused: 'vehicle revoked' };
@@ -99,8 +127,16 @@ export class VehicleRegistry {
     return { kind: 'vehicle', vehicleId: username, unitId: v.unitId, sector: v.sector, precinct: v.precinct };
   }
 
+  private async authenticateLink(name: string, password: string): Promise<Identity | { refused: string }> {
+    const l = this.links[name];
+    if (!l) return { refused: 'unknown link' };
+    if (l.revokedAt !== undefined) return { refused: 'link revoked' };
+    if (!(await verifySecret(password, l.hash))) return { refused: 'wrong password' };
+    return { kind: 'link', name, ...(l.sectors ? { sectors: l.sectors } : {}) };
+  }
+
   private async persist(): Promise<void> {
     if (!this.file) return;
-    await writeFileAtomic(this.file, JSON.stringify({ version: 1, vehicles: this.vehicles }, null, 2) + '\n', 0o600);
+    await writeFileAtomic(this.file, JSON.stringify({ version: 1, vehicles: this.vehicles, links: this.links }, null, 2) + '\n', 0o600);
   }
 }

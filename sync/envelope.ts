@@ -10,6 +10,12 @@ import { Buffer } from 'node:buffer';
 export const ENVELOPE_VERSION = 1;
 /** Largest sync payload a peer accepts; bigger ones are refused before Automerge sees them. */
 export const MAX_SYNC_PAYLOAD = 4 * 1024 * 1024;
+/**
+ * What the precinct accepts from one car in one message. A car only ever sends its own changes
+ * (about 150 B each; a shift offline is a few hundred), so 1 MiB is generous, and a bigger message
+ * is refused before Automerge parses it: decoding is where a hostile payload costs CPU and memory.
+ */
+export const MAX_CAR_SYNC_PAYLOAD = 1024 * 1024;
 
 export type EnvelopeKind = 'sync' | 'hello';
 

@@ -47,7 +47,7 @@ export interface TransportEvents {
   state: [LinkState];
   /** Fired after subscriptions and birth are in place on a fresh connection. */
   connect: [broker: string];
-  message: [topic: string, payload: Buffer];
+  message: [topic: string, payload: Buffer, retain: boolean];
 }
 
 export class MqttTransport extends EventEmitter<TransportEvents> {
@@ -57,10 +57,28 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private link: LinkState = { state: 'offline', since: Date.now() };
+  private readonly subscriptions: Set<string>;
 
   constructor(private readonly opts: TransportOptions) {
     super();
     if (opts.brokers.length === 0) throw new Error('at least one broker is required');
+    this.subscriptions = new Set(opts.subscriptions);
+  }
+
+  /** Adds a subscription now (if online) and on every later connect. Resolves once granted. */
+  async subscribe(filter: string): Promise<boolean> {
+    this.subscriptions.add(filter);
+    const client = this.client;
+    if (!client || !this.isOnline()) return false;
+    const granted = await client.subscribeAsync(filter, { qos: 1 });
+    // SUBACK return code 0x80 = failure (MQTT 3.1.1 §3.9.3).
+    return granted.every((g) => g.qos !== 128);
+  }
+
+  async unsubscribe(filter: string): Promise<void> {
+    this.subscriptions.delete(filter);
+    const client = this.client;
+    if (client && this.isOnline()) await client.unsubscribeAsync(filter).catch(() => undefined);
   }
 
   state(): LinkState {
@@ -143,9 +161,9 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
     client.on('connect', () => {
       this.onConnected(client, broker).catch((err: unknown) => fail(`setup after connect failed: ${String(err)}`));
     });
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       try {
-        this.emit('message', topic, payload);
+        this.emit('message', topic, payload, packet.retain);
       } catch (err) {
         this.opts.log.error({ err, topic }, 'message handler threw; transport continues');
       }
@@ -159,8 +177,8 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
   }
 
   private async onConnected(client: MqttClient, broker: BrokerEndpoint): Promise<void> {
-    if (this.opts.subscriptions.length > 0) {
-      const granted = await client.subscribeAsync(this.opts.subscriptions, { qos: 1 });
+    if (this.subscriptions.size > 0) {
+      const granted = await client.subscribeAsync([...this.subscriptions], { qos: 1 });
       const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
       if (refused.length > 0) this.opts.log.error({ refused }, 'broker refused subscriptions (check the car\'s sector and ACL)');
     }

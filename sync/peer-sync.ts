@@ -2,11 +2,16 @@
 // A car has one peer, its precinct; the precinct has one peer per car of the sector and fans a
 // change from one car out to the others. Sync state is per (doc, peer) and is reset to its
 // persisted part (shared heads) on every (re)connect, as automerge-repo does, so messages lost
-// with a dead link are re-derived instead of waited for.
+// with a dead link are re-derived instead of waited for. The shared heads are persisted per
+// (doc, peer) (sync-state-store.ts) so a reconnect, or a restart of either side, costs an
+// incremental round. On the precinct, every message from a car passes the author guard
+// (author-guard.ts) before it is kept.
 import * as A from '@automerge/automerge';
 import type { Logger } from './logger.js';
 import { decodeEnvelope, encodeEnvelope, PayloadRejected } from './envelope.js';
 import { parseTopic, topics } from './topics.js';
+import { checkAuthorship, type BoundVehicle } from './author-guard.js';
+import { MemorySyncStateStore, type SyncStateStore } from './sync-state-store.js';
 
 /** The slice of a replica that sync needs. */
 export interface SyncableReplica<T> {
@@ -29,6 +34,15 @@ export interface PeerSyncOptions<T> {
   log: Logger;
   /** Accept sync only from these peers (a car: its precinct); undefined = any authenticated peer. */
   allowPeer?: (peerId: string) => boolean;
+  /**
+   * The precinct's author binding: the vehicle a peer id authenticated as, whose changes must name
+   * only it; undefined = unknown sender, refused. Absent (a car) = the peer is trusted.
+   */
+  boundVehicle?: (peerId: string) => BoundVehicle | undefined;
+  /** Persisted shared heads per (doc, peer); in memory when absent. */
+  stateStore?: SyncStateStore;
+  /** Largest sync payload accepted from a peer (bytes). */
+  maxPayload?: number;
 }
 
 export interface PeerSyncStats {
@@ -37,15 +51,39 @@ export interface PeerSyncStats {
   receivedMessages: number;
   receivedBytes: number;
   rejected: number;
+  /** Messages refused by the author binding (a change claiming another author). */
+  forged: number;
 }
 
 export class PeerSync<T> {
   private readonly states = new Map<string, A.SyncState>();
   private flushing = Promise.resolve();
-  readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0 };
+  readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0 };
+  private readonly store: SyncStateStore;
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
+    this.store = opts.stateStore ?? new MemorySyncStateStore();
     opts.replica.on('change', () => this.flushAll());
+  }
+
+  /** The current state for a peer: in memory, else the persisted shared heads, else fresh. */
+  private state(peerId: string): A.SyncState {
+    let s = this.states.get(peerId);
+    if (!s) {
+      const saved = this.store.load(this.opts.replica.docId, peerId);
+      try {
+        s = saved ? A.decodeSyncState(saved) : A.initSyncState();
+      } catch {
+        s = A.initSyncState();
+      }
+      this.states.set(peerId, s);
+    }
+    return s;
+  }
+
+  private setState(peerId: string, s: A.SyncState): void {
+    this.states.set(peerId, s);
+    this.store.save(this.opts.replica.docId, peerId, A.encodeSyncState(s));
   }
 
   peers(): string[] {
@@ -57,6 +95,11 @@ export class PeerSync<T> {
     const s = this.states.get(peerId);
     if (!s) return false;
     return A.hasOurChanges(this.opts.replica.doc, s);
+  }
+
+  /** Starts tracking a peer (e.g. a car whose presence is retained) without sending anything. */
+  track(peerId: string): void {
+    this.state(peerId);
   }
 
   /** Called on (re)connect: tell the peer to reset our state, then start a sync round. */
@@ -76,7 +119,7 @@ export class PeerSync<T> {
     }
     let env;
     try {
-      env = decodeEnvelope(payload);
+      env = decodeEnvelope(payload, this.opts.maxPayload);
     } catch (err) {
       this.reject(t.from, payload.length, err instanceof PayloadRejected ? err.reason : String(err));
       return;
@@ -92,19 +135,39 @@ export class PeerSync<T> {
       await this.flush(t.from);
       return;
     }
-    const state = this.states.get(t.from) ?? A.initSyncState();
+    let bound: BoundVehicle | undefined;
+    if (this.opts.boundVehicle) {
+      bound = this.opts.boundVehicle(t.from);
+      if (!bound) {
+        this.reject(t.from, payload.length, 'sender is not a known vehicle');
+        return;
+      }
+    }
+    const state = this.state(t.from);
     let next = state;
+    let forged: string | undefined;
     try {
       await this.opts.replica.update((doc) => {
+        const before = A.getHeads(doc);
         const [newDoc, newState] = A.receiveSyncMessage(doc, state, env.body);
+        forged = bound ? checkAuthorship(newDoc, before, bound) : undefined;
+        // Throwing makes update() keep the board exactly as it was (nothing is saved).
+        if (forged) throw new Error(forged);
         next = newState;
         return newDoc;
       });
     } catch (err) {
+      if (forged) {
+        // No reply: the sender's sync state marks those changes as sent, so it does not resend
+        // them in a loop; its next hello (reconnect) tries once more and is refused again.
+        this.stats.forged += 1;
+        this.opts.log.error({ from: t.from, bytes: payload.length, reason: forged }, 'sync refused: change not authored by the sending vehicle');
+        return;
+      }
       this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
       return;
     }
-    this.states.set(t.from, next);
+    this.setState(t.from, next);
     // Reply to the sender, and (via the replica's change event) fan out to the other peers.
     await this.flush(t.from);
   }
@@ -115,9 +178,8 @@ export class PeerSync<T> {
   }
 
   private resetState(peerId: string): void {
-    const old = this.states.get(peerId);
     // encode/decode keeps only sharedHeads: in-flight bookkeeping of a dead link is dropped.
-    this.states.set(peerId, old ? A.decodeSyncState(A.encodeSyncState(old)) : A.initSyncState());
+    this.states.set(peerId, A.decodeSyncState(A.encodeSyncState(this.state(peerId))));
   }
 
   private flushAll(): void {
@@ -128,11 +190,11 @@ export class PeerSync<T> {
   flush(peerId: string): Promise<void> {
     const run = this.flushing.then(async () => {
       if (!this.opts.publisher.isOnline()) return;
-      let state = this.states.get(peerId) ?? A.initSyncState();
+      let state = this.state(peerId);
       for (;;) {
         const [nextState, msg] = A.generateSyncMessage(this.opts.replica.doc, state);
         state = nextState;
-        this.states.set(peerId, state);
+        this.setState(peerId, state);
         if (!msg) break;
         const sent = await this.send(peerId, encodeEnvelope({ kind: 'sync', docId: this.opts.replica.docId, body: msg }));
         if (!sent) {
