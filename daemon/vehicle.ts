@@ -3,7 +3,7 @@
 // hardware, broker link, UI. Stop order is the reverse.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './log.js';
@@ -16,6 +16,7 @@ import * as board from '../sync/board.js';
 import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
 import { MqttTransport, type BrokerEndpoint } from '../sync/mqtt-transport.js';
 import { PeerSync } from '../sync/peer-sync.js';
+import { FileSyncStateStore } from '../sync/sync-state-store.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
 import { parseAvl, shouldSendPosition, type AvlPosition } from '../sync/avl.js';
@@ -108,7 +109,12 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
 
   // 3. Broker link and sync with the home precinct.
   const home = precinctPeerId(v.precinct);
-  const brokers: BrokerEndpoint[] = config.brokers.map((b) => ({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}) }));
+  const brokers: BrokerEndpoint[] = [];
+  for (const b of config.brokers) {
+    brokers.push({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}), ...(b.caFile ? { ca: await readFile(b.caFile, 'utf8') } : {}) });
+  }
+  // Shared heads with the precinct, so a reconnect (or a restart of the car) costs ~250 B.
+  const syncStates = await FileSyncStateStore.open(join(config.stateDir, 'sync-states'), log.child({ component: 'sync-states' }));
   const presenceMsg = (state: 'online' | 'offline', broker?: string): Presence => ({
     v: 1,
     unit: unitId,
@@ -135,6 +141,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     selfPeer: vehicleId,
     log: log.child({ component: 'sync' }),
     allowPeer: (p) => p.startsWith('precinct-'),
+    stateStore: syncStates,
   });
   transport.on('connect', () => {
     void sync.hello(home);
@@ -266,6 +273,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
           .catch(() => undefined);
       }
       await transport.close();
+      await syncStates.flush();
       await inputs.stop();
       await modem.stop();
       await gps.stop();
