@@ -80,7 +80,12 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
         this.restore(before, headsBefore);
         throw err;
       }
-      if (sameHeads(headsBefore, Automerge.getHeads(next))) return this.current;
+      if (sameHeads(headsBefore, Automerge.getHeads(next))) {
+        // No new change, but Automerge may still have replaced the document object (a sync
+        // receive always does) and marked the old one outdated: keep the new one current.
+        this.current = next;
+        return next;
+      }
       try {
         await this.store.save(this.docId, next);
       } catch (err) {
