@@ -19,7 +19,7 @@ import {
   type UnitView,
 } from './schema.js';
 import { assertWritable, imm, readActor, txt, type SectorBoard } from './ops/common.js';
-import { deriveCall, deriveUnit, terminalOf } from './ops/derive.js';
+import { ARCHIVED, deriveCall, deriveUnit, terminalOf } from './ops/derive.js';
 
 export type { SectorBoard } from './ops/common.js';
 export { BoardError } from './schema.js';
@@ -165,7 +165,7 @@ export function readBoard(doc: SectorBoard): BoardView {
   for (const id of Object.keys(s.units).sort()) {
     const u = s.units[id];
     if (!u) continue;
-    units[id] = deriveUnit(id, u, unitEvents.get(id) ?? [], (c) => terminalOf(calls[c]), stacked.get(id) ?? []);
+    units[id] = deriveUnit(id, u, unitEvents.get(id) ?? [], (c) => (calls[c] ? terminalOf(calls[c]) : ARCHIVED), stacked.get(id) ?? []);
   }
   const inbox: Record<string, CareReportView> = {};
   for (const id of Object.keys(s.inbox).sort()) {
@@ -224,5 +224,6 @@ export function readBoard(doc: SectorBoard): BoardView {
   }
   const view: BoardView = { schemaVersion: s.schemaVersion, sector: txt(s.sector) ?? '', epoch: txt(s.epoch) ?? '', units, calls, inbox, beats };
   if (s.closed && typeof s.closed.at === 'number') view.closed = { at: s.closed.at, nextEpoch: txt(s.closed.nextEpoch) ?? '' };
+  if (s.openedFrom && typeof s.openedFrom.at === 'number') view.openedFrom = { at: s.openedFrom.at, epoch: txt(s.openedFrom.epoch) ?? '' };
   return view;
 }

@@ -228,6 +228,28 @@ export class FileDocStore implements DocStore {
     if (st.logBytes >= this.compactBytes && st.logBytes > st.snapshotBytes) await this.compact(docId, doc, st);
   }
 
+  /**
+   * Writes `doc` as one atomic snapshot (used for archives: one compact file per closed epoch).
+   * Changes already on disk that `doc` lacks are folded in, never dropped.
+   */
+  saveSnapshot(docId: string, doc: SectorBoard): Promise<void> {
+    const st = this.states.get(docId) ?? { heads: [], complete: false, logBytes: -1, snapshotBytes: 0, queue: Promise.resolve() };
+    this.states.set(docId, st);
+    const run = st.queue.then(async () => {
+      await this.ensureDir();
+      const p = this.paths(docId);
+      if (st.logBytes < 0) {
+        const exists = (await stat(p.log).then(() => true, () => false)) || (await stat(p.snapshot).then(() => true, () => false));
+        st.complete = !exists;
+        st.logBytes = 0;
+      }
+      if (st.heads.length > 0 && !Automerge.hasHeads(doc, st.heads)) st.complete = false;
+      await this.compact(docId, doc, st);
+    });
+    st.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private async compact(docId: string, doc: SectorBoard, st: DocState): Promise<void> {
     const p = this.paths(docId);
     let full = doc;

@@ -193,6 +193,8 @@ export interface BoardView {
   epoch: string;
   /** Set once the precinct closed this epoch and opened the next one (see sync/epoch.ts). */
   closed?: { at: number; nextEpoch: string };
+  /** Set on a board opened by an epoch cut: the epoch its open calls were carried from. */
+  openedFrom?: { at: number; epoch: string };
   units: Record<string, UnitView>;
   calls: Record<string, CallView>;
   inbox: Record<string, CareReportView>;
@@ -302,6 +304,8 @@ export interface StoredBoard {
   beats: { [beatId: string]: StoredBeat };
   /** Written once by the precinct when it cuts the epoch. */
   closed?: { at: number; nextEpoch: IStr };
+  /** Written in the carry-over change of a new epoch: where its open work came from. */
+  openedFrom?: { at: number; epoch: IStr };
 }
 
 // ---------------------------------------------------------------------------------------------

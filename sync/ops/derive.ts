@@ -39,9 +39,13 @@ function asEvent(v: unknown): CallEventKind | undefined {
 }
 
 export interface Terminal {
-  state: 'cleared' | 'cancelled';
+  /** `archived`: the call is not on this board because an epoch cut left it behind closed. */
+  state: 'cleared' | 'cancelled' | 'archived';
   at: number;
 }
+
+/** Calls leave a board only closed (at an epoch cut), so a missing call counts as closed. */
+export const ARCHIVED: Terminal = { state: 'archived', at: 0 };
 
 export function deriveCall(id: string, call: StoredCall, events: readonly StoredCallEvent[]): CallView {
   const history: CallHistoryEntry[] = [];

@@ -2,7 +2,7 @@
 // They scan only one entity's log keys, so an operation costs O(keys) rather than a full readBoard.
 import type { CallView, StoredCallEvent, StoredUnitEvent, UnitView } from '../schema.js';
 import { keysOf, type SectorBoard } from './common.js';
-import { deriveCall, deriveUnit, terminalOf } from './derive.js';
+import { ARCHIVED, deriveCall, deriveUnit, terminalOf } from './derive.js';
 
 export function callView(doc: SectorBoard, id: string): CallView | undefined {
   const call = doc.calls[id];
@@ -23,5 +23,8 @@ export function unitView(doc: SectorBoard, id: string): UnitView | undefined {
     const e = doc.unitLog[k];
     if (e) events.push(e);
   }
-  return deriveUnit(id, unit, events, (c) => terminalOf(callView(doc, c)), []);
+  return deriveUnit(id, unit, events, (c) => {
+    const call = callView(doc, c);
+    return call ? terminalOf(call) : ARCHIVED;
+  }, []);
 }
