@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import * as board from '../sync/board.js';
 import type { SectorReplica } from '../sync/replica.js';
-import type { Actor, BoardView, CallView, Logger, OpContext } from '../sync/schema.js';
+import type { Actor, BoardView, CallView, Logger, OpContext, UnitView } from '../sync/schema.js';
 import type { Department } from '../daemon/department.js';
 import type { LonLat } from '../hardware/geo.js';
 import type { Clock } from './clock.js';
@@ -40,6 +40,9 @@ export interface DecisionRecord {
 /** Board operations cap reasons at 200 characters; notes carry the full text. */
 const REASON_MAX = 200;
 const clip = (s: string): string => (s.length <= REASON_MAX ? s : `${s.slice(0, REASON_MAX - 1)}…`);
+
+/** The second event of a pair written together must sort after the first (see ctxAfter). */
+const later = (ctx: OpContext): OpContext => ({ ...ctx, at: ctx.at + 1 });
 
 /** Bounds one evaluation pass; each step changes the board, so real passes end far sooner. */
 const MAX_STEPS = 10_000;
@@ -219,7 +222,7 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
             return doc;
           }
           applied = { sector, callId: call.id, at: now, decision };
-          return this.apply(doc, call, decision);
+          return this.apply(doc, view, call, decision);
         }
         return doc;
       });
@@ -235,20 +238,31 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
     this.opts.log.error({ sector }, 'dispatch pass did not settle; stopped');
   }
 
-  private apply(doc: board.SectorBoard, call: CallView, d: Exclude<Decision, { kind: 'none' }>): board.SectorBoard {
-    const ctx = this.ctx();
+  /**
+   * The time stamped on a decision. Board logs order events by time, then by a random tiebreak, so
+   * a decision stamped in the same millisecond as the event it answers (a sign-on, a cleared
+   * call) could sort before it; it is stamped at least 1 ms after the call's and the unit's last event.
+   */
+  private ctxAfter(call: CallView, unit: UnitView | undefined): OpContext {
+    const lastCall = call.history[call.history.length - 1]?.at ?? 0;
+    const lastUnit = unit?.history[unit.history.length - 1]?.at ?? 0;
+    return { by: this.actor, at: Math.max(this.opts.clock.now(), lastCall + 1, lastUnit + 1) };
+  }
+
+  private apply(doc: board.SectorBoard, view: BoardView, call: CallView, d: Exclude<Decision, { kind: 'none' }>): board.SectorBoard {
+    const ctx = this.ctxAfter(call, d.kind === 'dispatch' ? view.units[d.unitId] : undefined);
     const callId = call.id;
     switch (d.kind) {
       case 'dispatch': {
         // assignUnit takes no reason, so the reason goes in the event that precedes it: the
         // release of the hold, or a note by the policy.
         const before = call.state === 'held' ? board.releaseHold(doc, { callId, reason: clip(d.reason) }, ctx) : board.addNote(doc, { callId, text: d.reason }, ctx);
-        return board.assignUnit(before, { callId, unitId: d.unitId }, ctx);
+        return board.assignUnit(before, { callId, unitId: d.unitId }, later(ctx));
       }
       case 'hold': {
         // A re-hold (new beat officer at a shift change) keeps the original deadline.
         const pending = call.state === 'held' ? board.releaseHold(doc, { callId, reason: 'beat officer changed' }, ctx) : doc;
-        return board.holdCall(pending, { callId, until: d.until, reason: clip(d.reason), ...(d.unitId ? { unitId: d.unitId } : {}) }, ctx);
+        return board.holdCall(pending, { callId, until: d.until, reason: clip(d.reason), ...(d.unitId ? { unitId: d.unitId } : {}) }, later(ctx));
       }
       case 'wait':
         return board.addNote(doc, { callId, text: d.reason }, ctx);
@@ -269,7 +283,7 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
       await other.replica.update((doc) => {
         const unit = other.replica.view().units[d.unitId];
         if (unit?.status !== 'available') throw new Error(`unit ${d.unitId} is no longer available`);
-        const ctx = this.ctx();
+        const ctx = this.ctxAfter(call, unit);
         let next = doc;
         if (!other.replica.view().calls[call.id]) {
           next = board.createCall(
@@ -290,7 +304,7 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
           );
         }
         next = board.addNote(next, { callId: call.id, text: `transferred from sector ${sector}: ${d.reason}` }, ctx);
-        return board.assignUnit(next, { callId: call.id, unitId: d.unitId }, ctx);
+        return board.assignUnit(next, { callId: call.id, unitId: d.unitId }, later(ctx));
       });
     } catch (err) {
       this.opts.log.warn({ err, callId: call.id, unit: d.unitId, sector: d.sector }, 'transfer to adjacent sector failed; decided again on the next board change');
@@ -299,7 +313,7 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
     await home.replica.update((doc) => {
       const now = home.replica.view().calls[call.id];
       if (!now || now.assigned.length > 0 || now.state === 'cleared' || now.state === 'cancelled') return doc;
-      return board.cancelCall(doc, { callId: call.id, reason: clip(`transferred to sector ${d.sector}: ${d.reason}`) }, this.ctx());
+      return board.cancelCall(doc, { callId: call.id, reason: clip(`transferred to sector ${d.sector}: ${d.reason}`) }, this.ctxAfter(now, undefined));
     });
     this.record({ sector, callId: call.id, at: this.opts.clock.now(), decision: d });
     return true;

@@ -74,7 +74,8 @@ export function unavailability(u: UnitView | undefined): string {
   if (u.callId) return `on call ${u.callId}`;
   switch (u.status) {
     case 'off_duty':
-      return 'off duty';
+      // Put on the board by the schedule but never signed on: the console shows it as expected.
+      return u.history.length === 0 ? 'not signed on' : 'off duty';
     case 'out_of_service':
       return `out of service${u.statusReason ? ` (${u.statusReason})` : ''}`;
     case 'emergency':

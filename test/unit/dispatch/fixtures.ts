@@ -25,7 +25,7 @@ export const at = (by: Actor, t: number): OpContext => ({ by, at: t });
 export interface UnitSpec {
   id: string;
   beat: string;
-  /** available (default), off_duty, out_of_service, or 'call:<callId>' for busy on a call. */
+  /** available (default), off_duty (signed off), unsigned (never signed on), out_of_service, or 'call:<callId>'. */
   state?: string;
 }
 
@@ -35,8 +35,9 @@ export function buildBoard(sector: string, units: UnitSpec[], t = T0 - 60 * MIN)
   for (const u of units) {
     d = board.upsertUnit(d, { id: u.id, callSign: u.id, homeBeat: u.beat, mode: 'car' }, at(operator, t));
     const state = u.state ?? 'available';
-    if (state === 'off_duty') continue;
+    if (state === 'unsigned') continue;
     d = board.signOn(d, { unitId: u.id, officers: [`Ofc. ${u.id}`] }, at(car(u.id), t + 1));
+    if (state === 'off_duty') d = board.signOff(d, { unitId: u.id }, at(car(u.id), t + 2));
     if (state === 'out_of_service') d = board.setUnitStatus(d, { unitId: u.id, status: 'out_of_service', reason: 'meal break' }, at(car(u.id), t + 2));
     if (state.startsWith('call:')) {
       const callId = state.slice(5);

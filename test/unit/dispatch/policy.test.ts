@@ -55,7 +55,7 @@ describe('emergency (P1) calls', () => {
 
   it('wait for the first unit to come free when nobody is available anywhere', () => {
     const d = addCall(buildBoard('B', [{ id: 'NB11', beat: 'B1', state: 'call:C-0' }]), { id: 'E1', beat: 'B1', priority: 1 });
-    const j = buildBoard('J', [{ id: 'NJ11', beat: 'J1', state: 'off_duty' }]);
+    const j = buildBoard('J', [{ id: 'NJ11', beat: 'J1', state: 'unsigned' }]);
     expect(decide(input(d, 'E1', { adjacent: [snap('J', j)] }))).toEqual({
       kind: 'wait',
       reason: 'waiting: P1 emergency, no unit available in sector B nor adjacent sectors J; goes to the first unit to come free',
@@ -78,6 +78,7 @@ describe('non-emergency calls', () => {
     ['call:2026-004512', 'held: beat officer NB11 on call 2026-004512'],
     ['out_of_service', 'held: beat officer NB11 out of service (meal break)'],
     ['off_duty', 'held: beat officer NB11 off duty'],
+    ['unsigned', 'held: beat officer NB11 not signed on'],
   ])('are held up to 30 minutes while the beat officer is %s', (state, reason) => {
     const d = addCall(buildBoard('B', [{ id: 'NB11', beat: 'B1', state }, { id: 'NB21', beat: 'B2' }]), { id: 'C1', beat: 'B1', priority: 3 });
     expect(decide(input(d, 'C1'))).toEqual({ kind: 'hold', unitId: 'NB11', until: T0 + HOLD, reason });

@@ -1,0 +1,281 @@
+// The dispatcher on live replicas in simulated time: the issue's edges (beat officer back at
+// 29:59, two held calls for one beat, sign-off at a shift change while a call is held, an
+// emergency while the whole sector is busy) and a precinct restart with a hold on disk.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as board from '../../../sync/board.js';
+import { FileDocStore, type DocStore } from '../../../sync/doc-store.js';
+import { SectorReplica } from '../../../sync/replica.js';
+import { silentLogger, type Actor, type CallView, type SectorId } from '../../../sync/schema.js';
+import type { Department } from '../../../daemon/department.js';
+import { Dispatcher, type DecisionRecord } from '../../../dispatch/dispatcher.js';
+import { ManualClock } from '../../../dispatch/clock.js';
+import { MemoryDocStore } from '../../../dispatch/memory-store.js';
+import { validateSchedule, type Schedule } from '../../../dispatch/schedule.js';
+import { at, car, HOLD, MIN, operator, sampleDepartment, T0 } from './fixtures.js';
+
+let dept: Department;
+beforeAll(async () => {
+  dept = await sampleDepartment();
+});
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+interface Station {
+  clock: ManualClock;
+  replicas: Map<string, SectorReplica>;
+  dispatcher: Dispatcher;
+  decisions: DecisionRecord[];
+  act(sector: string, fn: (d: board.SectorBoard, t: number) => board.SectorBoard): Promise<void>;
+  call(sector: string, id: string): CallView;
+  settle(): Promise<void>;
+}
+
+async function station(opts: { sectors?: string[]; schedule?: Schedule; store?: DocStore; now?: number; start?: boolean } = {}): Promise<Station> {
+  const clock = new ManualClock(opts.now ?? T0);
+  const store = opts.store ?? new MemoryDocStore();
+  const replicas = new Map<string, SectorReplica>();
+  for (const s of opts.sectors ?? ['B', 'J']) replicas.set(s, await SectorReplica.open({ store, sector: s as SectorId, epoch: 'e1', actorId: `${s.charCodeAt(0).toString(16)}`.padEnd(32, '1') }));
+  const dispatcher = new Dispatcher({
+    precinct: 'N',
+    department: dept,
+    sectors: new Map([...replicas].map(([s, replica]) => [s, { replica, positions: () => ({}) }])),
+    clock,
+    holdMs: HOLD,
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+    log: silentLogger,
+  });
+  const decisions: DecisionRecord[] = [];
+  dispatcher.on('decision', (r) => decisions.push(r));
+  if (opts.start !== false) await dispatcher.start();
+  const settle = async () => {
+    await dispatcher.evaluate();
+  };
+  return {
+    clock,
+    replicas,
+    dispatcher,
+    decisions,
+    async act(sector, fn) {
+      // Each action a little after the last (and after the policy's answer to it), as on a real board.
+      clock.advance(10);
+      await replicas.get(sector)!.update((d) => fn(d, clock.now()));
+      await settle();
+    },
+    call: (sector, id) => replicas.get(sector)!.view().calls[id]!,
+    settle,
+  };
+}
+
+const signedOn = (unit: string, beat: string) => (d: board.SectorBoard, t: number) =>
+  board.signOn(board.upsertUnit(d, { id: unit, callSign: unit, homeBeat: beat, mode: 'car' }, at(car(unit), t)), { unitId: unit, officers: [`Ofc. ${unit}`] }, at(car(unit), t));
+const newCall = (id: string, beat: string, priority: 1 | 2 | 3 | 4) => (d: board.SectorBoard, t: number) =>
+  board.createCall(d, { cadNumber: id, type: 'Test call', priority, address: `beat ${beat}`, beat }, at(operator, t));
+const clear = (unit: string, callId: string) => (d: board.SectorBoard, t: number) => board.clearCall(d, { callId, disposition: 'RPT' }, at(car(unit), t));
+const reasons = (c: CallView) => c.history.filter((h) => h.by.kind === 'policy').map((h) => `${h.event}${h.reason ? `: ${h.reason}` : ''}${h.unitId ? ` (${h.unitId})` : ''}`);
+const policyNotes = (c: CallView) => c.notes.filter((n) => n.by.kind === 'policy').map((n) => n.text);
+
+/** NB11 on beat B1 busy on call X-1, NB21 on B2 available. */
+async function busyBeatOfficer(s: Station): Promise<void> {
+  await s.act('B', signedOn('NB11', 'B1'));
+  await s.act('B', signedOn('NB21', 'B2'));
+  await s.act('B', newCall('X-1', 'B1', 3)); // goes straight to NB11, its beat officer
+  expect(s.call('B', 'X-1').assigned).toEqual(['NB11']);
+  // NB21 is kept busy by a call of its own beat so that no other unit is free unless a test frees it.
+  await s.act('B', newCall('X-2', 'B2', 3));
+  expect(s.call('B', 'X-2').assigned).toEqual(['NB21']);
+}
+
+describe('holds in simulated time', () => {
+  it('a beat officer back at 29:59 gets the held call; nothing happens at 30:00', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    const held = s.call('B', 'C-1');
+    expect(held.state).toBe('held');
+    expect(held.hold).toMatchObject({ deadline: s.clock.now() + HOLD, unitId: 'NB11', reason: 'held: beat officer NB11 on call X-1' });
+
+    s.clock.advance(HOLD - 1000);
+    await s.dispatcher.tick();
+    expect(s.call('B', 'C-1').state).toBe('held');
+    await s.act('B', clear('NB11', 'X-1'));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB11']);
+    expect(reasons(c)).toEqual(['held: held: beat officer NB11 on call X-1 (NB11)', 'released: dispatched to NB11 after 29:59 hold: beat officer of beat B1 available', 'assigned (NB11)']);
+
+    s.clock.advance(1000);
+    await s.dispatcher.tick();
+    expect(s.call('B', 'C-1').assigned).toEqual(['NB11']);
+  });
+
+  it('past the deadline the call goes to another unit of the sector, and says so', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 4));
+    s.clock.advance(10 * MIN);
+    await s.act('B', clear('NB21', 'X-2')); // NB21 is free now, but the hold is for the beat officer
+    expect(s.call('B', 'C-1').state).toBe('held');
+    s.clock.advance(20 * MIN);
+    await s.dispatcher.tick();
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 30:00 hold: beat officer NB11 on call X-1; nearest available unit of sector B/);
+  });
+
+  it('two held calls for one beat: the beat officer takes the first, the second goes elsewhere at its deadline', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    s.clock.advance(5 * MIN);
+    await s.act('B', newCall('C-2', 'B1', 3));
+    expect([s.call('B', 'C-1').state, s.call('B', 'C-2').state]).toEqual(['held', 'held']);
+
+    s.clock.advance(10 * MIN);
+    await s.act('B', clear('NB11', 'X-1'));
+    expect(s.call('B', 'C-1').assigned).toEqual(['NB11']);
+    expect(s.call('B', 'C-2').state).toBe('held');
+
+    // NB21 frees up; C-2 still waits for its beat officer until its own deadline (05:00 + 30:00).
+    await s.act('B', clear('NB21', 'X-2'));
+    s.clock.advance(20 * MIN - 1000);
+    await s.dispatcher.tick();
+    expect(s.call('B', 'C-2').state).toBe('held');
+    s.clock.advance(1000);
+    await s.dispatcher.tick();
+    expect(s.call('B', 'C-2').assigned).toEqual(['NB21']);
+    expect(s.call('B', 'C-2').history.find((h) => h.event === 'released')?.reason).toContain('after 30:00 hold: beat officer NB11 on call C-1');
+  });
+
+  it('a higher-priority held call goes first when the beat officer comes back', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-4', 'B1', 4));
+    s.clock.advance(MIN);
+    await s.act('B', newCall('C-2', 'B1', 2));
+    s.clock.advance(MIN);
+    await s.act('B', clear('NB11', 'X-1'));
+    expect(s.call('B', 'C-2').assigned).toEqual(['NB11']);
+    expect(s.call('B', 'C-4').state).toBe('held');
+  });
+
+  it('an emergency while every unit of the sector is busy goes to the nearest unit of an adjacent sector', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('J', signedOn('NJ11', 'J1'));
+    await s.act('B', newCall('E-1', 'B1', 1));
+    const home = s.call('B', 'E-1');
+    expect(home.state).toBe('cancelled');
+    expect(home.cancelReason).toMatch(/^transferred to sector J: dispatched to NJ11 of adjacent sector J: P1 emergency, every unit of sector B busy/);
+    const there = s.call('J', 'E-1');
+    expect(there.assigned).toEqual(['NJ11']);
+    expect(there.priority).toBe(1);
+    expect(policyNotes(there)[0]).toMatch(/^transferred from sector B: /);
+  });
+
+  it('an emergency with nobody free anywhere waits, then takes the first unit to come free', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3)); // held for NB11
+    await s.act('B', newCall('E-1', 'B2', 1));
+    expect(policyNotes(s.call('B', 'E-1'))).toEqual(['waiting: P1 emergency, no unit available in sector B nor adjacent sectors J; goes to the first unit to come free']);
+    s.clock.advance(3 * MIN);
+    await s.act('B', clear('NB11', 'X-1'));
+    // The emergency goes first; the held call keeps waiting for its beat officer.
+    expect(s.call('B', 'E-1').assigned).toEqual(['NB11']);
+    expect(s.call('B', 'C-1').state).toBe('held');
+    // The waiting note was written once, not on every pass.
+    expect(policyNotes(s.call('B', 'E-1'))).toHaveLength(2);
+  });
+
+  it('an operator who releases a hold gets the call dispatched to the nearest available unit', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', clear('NB21', 'X-2'));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    await s.act('B', (d, t) => board.releaseHold(d, { callId: 'C-1', reason: 'released by disp1: caller elderly' }, at(operator, t)));
+    expect(s.call('B', 'C-1').assigned).toEqual(['NB21']);
+  });
+});
+
+describe('shift change', () => {
+  const schedule = (): Schedule =>
+    validateSchedule(
+      {
+        version: 1,
+        timeZone: 'America/Los_Angeles',
+        shifts: { first: { start: '06:00', end: '14:00' }, second: { start: '14:00', end: '22:00' } },
+        assignments: [
+          { unit: 'NB11', beat: 'B1', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NB12', beat: 'B1', shift: 'second', from: '2026-01-01', to: '2026-12-31', officers: ['Ofc. J. Okafor'] },
+          { unit: 'NB21', beat: 'B2', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NB22', beat: 'B2', shift: 'second', from: '2026-01-01', to: '2026-12-31' },
+        ],
+      },
+      dept,
+    ).schedule;
+
+  it('a call held for a beat officer who signs off at the change of watch follows the incoming one', async () => {
+    const at1350 = Date.parse('2026-03-02T13:50:00-08:00');
+    const s = await station({ schedule: schedule(), now: at1350 });
+    await s.act('B', signedOn('NB11', 'B1'));
+    await s.act('B', signedOn('NB21', 'B2'));
+    await s.act('B', (d, t) => board.setUnitStatus(d, { unitId: 'NB11', status: 'out_of_service', reason: 'end-of-watch paperwork' }, at(car('NB11'), t)));
+    await s.act('B', newCall('X-2', 'B2', 3));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').hold).toMatchObject({ unitId: 'NB11', reason: 'held: beat officer NB11 out of service (end-of-watch paperwork)' });
+    const deadline = s.call('B', 'C-1').hold!.deadline;
+
+    s.clock.set(Date.parse('2026-03-02T14:00:00-08:00') - 10);
+    await s.act('B', (d, t) => board.signOff(d, { unitId: 'NB11' }, at(car('NB11'), t)));
+    await s.dispatcher.shiftChange();
+    // The incoming unit is on the board, expected, and the hold now waits for it, same deadline.
+    expect(s.replicas.get('B')!.view().units.NB12).toMatchObject({ status: 'off_duty', homeBeat: 'B1', officers: ['Ofc. J. Okafor'] });
+    expect(s.dispatcher.expectations('B').find((e) => e.unit === 'NB12')).toMatchObject({ beat: 'B1', shift: 'second', signedOn: false });
+    expect(s.call('B', 'C-1').hold).toMatchObject({ unitId: 'NB12', deadline, reason: 'held: NB11 is no longer the beat officer (off duty); beat officer NB12 not signed on' });
+
+    s.clock.advance(5 * MIN);
+    await s.act('B', (d, t) => board.signOn(d, { unitId: 'NB12', officers: ['Ofc. J. Okafor'] }, at(car('NB12'), t)));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB12']);
+    expect(c.history.filter((h) => h.event === 'released').at(-1)?.reason).toBe('dispatched to NB12 after 15:00 hold: beat officer of beat B1 available');
+  });
+});
+
+describe('restart', () => {
+  it('a hold written before a restart is honoured after it, deadline included', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mdt-dispatch-'));
+    dirs.push(dir);
+    const firstStore = new FileDocStore(dir);
+    const first = await station({ store: firstStore });
+    await busyBeatOfficer(first);
+    await first.act('B', clear('NB21', 'X-2'));
+    await first.act('B', newCall('C-1', 'B1', 3));
+    expect(first.call('B', 'C-1').state).toBe('held');
+    await first.dispatcher.stop();
+    await firstStore.close();
+
+    // The precinct was down across the deadline; the new process starts 31 minutes later.
+    const store = new FileDocStore(dir);
+    const second = await station({ store, now: first.clock.now() + 31 * MIN });
+    const c = second.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 31:00 hold/);
+    await store.close();
+  });
+});
+
+describe('decision events', () => {
+  it('reports every applied decision once, in order', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.decisions.map((d) => `${d.callId}:${d.decision.kind}`)).toEqual(['X-1:dispatch', 'X-2:dispatch', 'C-1:hold']);
+    const by: Actor = { kind: 'policy', precinct: 'N' };
+    expect(s.call('B', 'C-1').history.at(-1)?.by).toEqual(by);
+  });
+});
