@@ -60,6 +60,7 @@ export class PeerSync<T> {
   private flushing = Promise.resolve();
   readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0 };
   private readonly store: SyncStateStore;
+  private shadow: A.Doc<T> | undefined;
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
@@ -143,8 +144,38 @@ export class PeerSync<T> {
         return;
       }
     }
+    let incoming: ReturnType<typeof A.decodeSyncMessage>;
+    try {
+      incoming = A.decodeSyncMessage(env.body);
+    } catch (err) {
+      this.reject(t.from, payload.length, `not a sync message: ${(err as Error).message}`);
+      return;
+    }
     const state = this.state(t.from);
     let next = state;
+    let brings: boolean;
+    try {
+      brings = this.bringsNewChanges(incoming.changes);
+    } catch (err) {
+      this.reject(t.from, payload.length, `undecodable change in sync message: ${(err as Error).message}`);
+      return;
+    }
+    if (!brings) {
+      // Acks, heads and Bloom filters only. receiveSyncMessage marks the doc it is given as
+      // outdated even when nothing changes, and SectorReplica.update keeps its old doc when the
+      // heads do not move, so these never touch the replica: they update our sync state against
+      // a private copy at the same heads (one copy per document, brought forward per change).
+      try {
+        [this.shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
+      } catch (err) {
+        this.shadow = undefined;
+        this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
+        return;
+      }
+      this.setState(t.from, next);
+      await this.flush(t.from);
+      return;
+    }
     let forged: string | undefined;
     try {
       await this.opts.replica.update((doc) => {
@@ -170,6 +201,50 @@ export class PeerSync<T> {
     this.setState(t.from, next);
     // Reply to the sender, and (via the replica's change event) fan out to the other peers.
     await this.flush(t.from);
+  }
+
+  /**
+   * Whether applying these changes moves our heads: at least one is new and every new one has its
+   * dependencies (known, or in the same message). Otherwise Automerge would only queue them.
+   */
+  private bringsNewChanges(changes: Uint8Array[]): boolean {
+    if (changes.length === 0) return false;
+    const doc = this.opts.replica.doc;
+    const inMessage = new Set<string>();
+    const fresh: Array<{ deps: string[] }> = [];
+    for (const chunk of changes) {
+      let c: { hash?: string; deps: string[] }[];
+      try {
+        const one = A.decodeChange(chunk);
+        c = [{ hash: one.hash, deps: one.deps }];
+      } catch {
+        // Automerge 3 sends a fresh peer the whole document as one compressed chunk, which is not
+        // a change: its heads say what it holds (rare: first contact only).
+        const whole = A.load(chunk);
+        c = A.getHeads(whole).map((h) => ({ hash: h, deps: [] }));
+        A.free(whole);
+      }
+      for (const x of c) {
+        if (!x.hash) continue;
+        inMessage.add(x.hash);
+        if (!A.hasHeads(doc, [x.hash])) fresh.push(x);
+      }
+    }
+    return fresh.length > 0 && fresh.every((c) => c.deps.every((d) => inMessage.has(d) || A.hasHeads(doc, [d])));
+  }
+
+  private syncShadow(): A.Doc<T> {
+    const doc = this.opts.replica.doc;
+    if (!this.shadow) {
+      this.shadow = A.clone(doc);
+      return this.shadow;
+    }
+    const have = A.getHeads(this.shadow);
+    const want = A.getHeads(doc);
+    if (have.length !== want.length || have.some((h, i) => h !== want[i])) {
+      [this.shadow] = A.applyChanges(this.shadow, A.getChangesSince(doc, have));
+    }
+    return this.shadow;
   }
 
   private reject(from: string, bytes: number, reason: string): void {

@@ -1,0 +1,109 @@
+// Author binding (issue 4): the precinct refuses a car's changes that name another vehicle, or
+// rewrite the log, and keeps its board exactly as it was; honest changes go through.
+import * as A from '@automerge/automerge';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setUnitStatus, signOn, upsertUnit, createCall, addNote } from '../../../sync/board.js';
+import { authorshipViolation } from '../../../sync/author-guard.js';
+import type { OpContext, StoredBoard, UnitId, VehicleId } from '../../../sync/schema.js';
+import { node, PRECINCT, tempDir, Wire, type Node } from './sync-pair.js';
+
+const dispatcher = (at: number): OpContext => ({ by: { kind: 'operator', operatorId: 'd1', role: 'dispatcher' }, at });
+const asCar = (vehicle: string, unit: string, at: number): OpContext => ({ by: { kind: 'vehicle', vehicleId: vehicle as VehicleId, unitId: unit as UnitId }, at });
+const T = Date.UTC(2026, 10, 27, 8);
+
+describe('author binding', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let wire: Wire;
+  let precinct: Node;
+  let car: Node;
+
+  beforeEach(async () => {
+    tmp = await tempDir();
+    wire = new Wire();
+    const registry: Record<string, string> = { V1: 'U1', V2: 'U2' };
+    precinct = await node(wire, tmp.dir, PRECINCT, { bound: (p) => (registry[p] ? { vehicleId: p, unitId: registry[p]! } : undefined) });
+    car = await node(wire, tmp.dir, 'V1');
+    await precinct.replica.update((d) => upsertUnit(d, { id: 'U1', callSign: 'U-1', homeBeat: 'B1', mode: 'car' }, dispatcher(T)));
+    await precinct.replica.update((d) => upsertUnit(d, { id: 'U2', callSign: 'U-2', homeBeat: 'B2', mode: 'car' }, dispatcher(T)));
+    await precinct.replica.update((d) => createCall(d, { cadNumber: 'C1', type: 'Noise', priority: 3, address: '1 Main', beat: 'B1' }, dispatcher(T)));
+    await car.sync.hello(PRECINCT);
+    await wire.settle();
+    expect(car.replica.view().units.U2).toBeDefined();
+  });
+  afterEach(async () => {
+    await precinct.store.close();
+    await car.store.close();
+    await tmp.remove();
+  });
+
+  it('accepts a car signing on and changing its own status', async () => {
+    await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar('V1', 'U1', T + 1000)));
+    await car.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V1', 'U1', T + 2000)));
+    await car.replica.update((d) => addNote(d, { callId: 'C1', text: 'quiet now' }, asCar('V1', 'U1', T + 3000)));
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(0);
+    expect(precinct.replica.view().units.U1?.status).toBe('on_scene');
+    expect(A.getHeads(precinct.replica.doc)).toEqual(A.getHeads(car.replica.doc));
+  });
+
+  it("refuses a car forging another car's status, and the precinct board stays as it was", async () => {
+    const before = A.getHeads(precinct.replica.doc);
+    const statusBefore = precinct.replica.view().units.U2?.status;
+    // The compromised car V1 signs unit U2 on in V2's name.
+    await car.replica.update((d) => signOn(d, { unitId: 'U2', officers: ['Nobody'] }, asCar('V2', 'U2', T + 1000)));
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(A.getHeads(precinct.replica.doc)).toEqual(before);
+    expect(precinct.replica.view().units.U2?.status).toBe(statusBefore);
+  });
+
+  it("refuses its own unit's event signed with another vehicle's id", async () => {
+    await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar('V1', 'U1', T + 500)));
+    await car.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V2', 'U1', T + 1000)));
+    await wire.settle();
+    expect(precinct.replica.view().units.U1?.status).toBe('available');
+    expect(precinct.sync.stats.forged).toBe(1);
+  });
+
+  it('refuses a rewrite of an existing log entry (the log is append-only)', async () => {
+    const key = Object.keys(car.replica.doc.callLog)[0]!;
+    await car.replica.update((d) =>
+      A.change(d, (x: StoredBoard) => {
+        x.callLog[key]!.by.id = new A.ImmutableString('V1');
+      }),
+    );
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(String(precinct.replica.doc.callLog[key]!.by.id)).not.toBe('V1');
+  });
+
+  it('refuses sync from a peer that is not a registered vehicle', async () => {
+    const stranger = await node(wire, tmp.dir, 'V9');
+    await stranger.sync.hello(PRECINCT);
+    await stranger.replica.update((d) => upsertUnit(d, { id: 'U9', callSign: 'x', homeBeat: 'B1', mode: 'car' }, asCar('V9', 'U9', T)));
+    await wire.settle();
+    expect(precinct.sync.stats.rejected).toBeGreaterThan(0);
+    expect(precinct.replica.view().units.U9).toBeUndefined();
+    await stranger.store.close();
+  });
+});
+
+describe('authorshipViolation rules', () => {
+  const who = { vehicleId: 'V1', unitId: 'U1' };
+  const put = (path: string[], value: unknown): A.Patch => ({ action: 'put', path, value }) as A.Patch;
+  const entry = (log: string, key: string, by: string) => [
+    put([log, key], {}),
+    put([log, key, 'by'], {}),
+    put([log, key, 'by', 'kind'], new A.ImmutableString('vehicle')),
+    put([log, key, 'by', 'id'], new A.ImmutableString(by)),
+  ];
+  it('allows a new own entry and names the fault otherwise', () => {
+    expect(authorshipViolation(entry('unitLog', 'U1~x', 'V1'), who)).toBeUndefined();
+    expect(authorshipViolation(entry('unitLog', 'U2~x', 'V1'), who)).toMatch(/another unit/);
+    expect(authorshipViolation(entry('callLog', 'C1~x', 'V2'), who)).toMatch(/author V2/);
+    expect(authorshipViolation([put(['units', 'U2', 'callSign'], 'x')], who)).toMatch(/writes unit U2/);
+    expect(authorshipViolation([put(['callLog', 'C1~x'], {})], who)).toMatch(/no author/);
+    expect(authorshipViolation([{ action: 'del', path: ['callLog', 'C1~y'] } as A.Patch], who)).toMatch(/append-only/);
+    expect(authorshipViolation([...entry('callLog', 'C1~z', 'V1'), put(['callLog', 'C1~z', 'unit'], new A.ImmutableString('U2'))], who)).toMatch(/names unit U2/);
+  });
+});

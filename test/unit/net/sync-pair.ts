@@ -1,0 +1,83 @@
+// Two or more sector replicas on disk joined by PeerSync over an in-process publisher that
+// delivers like a QoS 1 broker (in order, asynchronously). Unit-level: no sockets, real Automerge,
+// real durable board and sync-state store.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileDocStore } from '../../../sync/doc-store.js';
+import { SectorReplica } from '../../../sync/replica.js';
+import { PeerSync, type SyncPublisher } from '../../../sync/peer-sync.js';
+import { MemorySyncStateStore, type SyncStateStore } from '../../../sync/sync-state-store.js';
+import type { BoundVehicle } from '../../../sync/author-guard.js';
+import { parseTopic } from '../../../sync/topics.js';
+import { silentLogger } from '../../../sync/logger.js';
+import type { SectorId } from '../../../sync/schema.js';
+
+export const SECTOR = 'B' as SectorId;
+export const PRECINCT = 'precinct-N';
+
+export class Wire {
+  online = true;
+  bytes = 0;
+  messages = 0;
+  readonly nodes = new Map<string, PeerSync<unknown>>();
+  private chain: Promise<void> = Promise.resolve();
+
+  publisher(): SyncPublisher {
+    return {
+      isOnline: () => this.online,
+      publish: async (topic, payload) => {
+        if (!this.online) throw new Error('offline');
+        const t = parseTopic(topic);
+        if (!t || t.kind !== 'sync') throw new Error(`not a sync topic: ${topic}`);
+        this.bytes += payload.length;
+        this.messages += 1;
+        const to = this.nodes.get(t.to);
+        this.chain = this.chain.then(() => (this.online && to ? to.handle(topic, payload) : undefined));
+      },
+    };
+  }
+
+  /** Resolves when no message is in flight any more. */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 50; i++) {
+      const c = this.chain;
+      await c;
+      await new Promise((r) => setTimeout(r, 5));
+      if (c === this.chain) return;
+    }
+  }
+}
+
+export interface Node {
+  id: string;
+  replica: SectorReplica;
+  sync: PeerSync<unknown>;
+  store: FileDocStore;
+}
+
+export async function tempDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-net-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function node(
+  wire: Wire,
+  dir: string,
+  id: string,
+  opts: { states?: SyncStateStore; bound?: (peer: string) => BoundVehicle | undefined; actor?: string } = {},
+): Promise<Node> {
+  const store = new FileDocStore(join(dir, id));
+  const replica = await SectorReplica.open({ store, sector: SECTOR, epoch: '1', actorId: opts.actor ?? Buffer.from(id.padEnd(16, '0').slice(0, 16)).toString('hex') });
+  const sync = new PeerSync({
+    replica,
+    publisher: wire.publisher(),
+    sector: SECTOR,
+    selfPeer: id,
+    log: process.env.NET_DEBUG ? { ...silentLogger, warn: (o: object, m?: string) => console.log(m, o), error: (o: object, m?: string) => console.log(m, o) } : silentLogger,
+    stateStore: opts.states ?? new MemorySyncStateStore(),
+    ...(opts.bound ? { boundVehicle: opts.bound } : {}),
+  });
+  wire.nodes.set(id, sync as PeerSync<unknown>);
+  return { id, replica, sync: sync as PeerSync<unknown>, store };
+}
