@@ -68,7 +68,7 @@ describe('concurrent edits converge to the documented outcome', () => {
 
   it('dispatcher cancels while the officer goes en route offline: cancelled, unit freed, both in history', () => {
     let base = withCall();
-    base = assignUnit(base, { callId: 'C1', unitId: '3A11' }, at(policy, 5));
+    base = assignUnit(base, { callId: 'C1', unitId: '3A11' }, at(policy, 5.5));
     const precinct = cancelCall(fork(base, 2), { callId: 'C1', reason: 'caller called back: resolved' }, at(dispatcher, 7));
     const carDoc = setUnitStatus(fork(base, 3), { unitId: '3A11', status: 'en_route' }, at(car('3A11'), 8));
     const v = convergedView([precinct, carDoc]);

@@ -26,6 +26,8 @@ import {
 import { UNIT_STATUSES, type OpContext, type UnitStatus } from '../../../sync/schema.js';
 import { car, dispatcher, hexActor, policy, staffedBoard, T0 } from '../../helpers/board-fixtures.js';
 
+// BOARD_PROPERTY_RUNS=500 for a deep search; the default keeps npm test quick on 2 cores.
+const RUNS = Number(process.env.BOARD_PROPERTY_RUNS ?? 50);
 const UNITS = ['3A11', '3A12'] as const;
 const CALLS = ['C1', 'C2', 'C3', 'C4'] as const;
 const DISPOSITIONS = ['RPT', 'GOA', 'ARR'] as const;
@@ -140,9 +142,9 @@ describe('sector board convergence (property)', () => {
           if (u.callId) expect(['cleared', 'cancelled']).not.toContain(v.calls[u.callId]?.state);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: RUNS },
     );
-  });
+  }, 120_000);
 
   it('pairwise gossip (sync-like partial exchanges) reaches the same fixpoint as a full merge', () => {
     fc.assert(
@@ -157,7 +159,7 @@ describe('sector board convergence (property)', () => {
         const views = full.map((d) => readBoard(d));
         for (const v of views.slice(1)) expect(v).toEqual(views[0]);
       }),
-      { numRuns: 30 },
+      { numRuns: Math.ceil(RUNS / 2) },
     );
-  });
+  }, 120_000);
 });
