@@ -16,9 +16,10 @@ export interface PlausibilityLimits {
   /** Slack added to the distance allowed between fixes, for receiver jitter (metres). */
   jumpToleranceM: number;
   /**
-   * After this many jump rejections in a row the new position is taken as the truth: either the
-   * previous accepted fix was the bad one, or the car really was carried (ferry, tow truck,
-   * receiver off for a drive). Without this the filter could reject forever.
+   * After this many jump or time-reversal rejections in a row the new fix is taken as the truth:
+   * either the previous accepted fix was the bad one (a wrong date, see bt451.log), or the car
+   * really was carried (ferry, tow truck, receiver off for a drive). Without this the filter
+   * could reject forever.
    */
   jumpResetAfter: number;
 }
@@ -53,16 +54,22 @@ export class PlausibilityFilter {
     const prev = this.previous;
     if (prev) {
       // GPS time, not arrival time: replayed or buffered fixes arrive faster than they happened.
-      const dtS = Math.abs(fix.fixTime - prev.fixTime) / 1000;
+      const dtS = (fix.fixTime - prev.fixTime) / 1000;
       const moved = distanceM([prev.lon, prev.lat], [fix.lon, fix.lat]);
-      const allowed = maxSpeedMps * dtS + jumpToleranceM;
-      if (moved > allowed) {
+      const allowed = maxSpeedMps * Math.max(0, dtS) + jumpToleranceM;
+      // Time running backwards is a receiver date glitch (gpsd guessing the day or week wrong);
+      // accepting it would corrupt the clock offset and the order of AVL positions.
+      const conflict =
+        dtS < 0
+          ? `fix time ${(-dtS).toFixed(1)} s earlier than the previous fix`
+          : moved > allowed
+            ? `jump of ${moved.toFixed(0)} m in ${dtS.toFixed(1)} s`
+            : undefined;
+      if (conflict) {
         this.jumpsInARow++;
-        if (this.jumpsInARow < jumpResetAfter) {
-          return { ok: false, reason: `jump of ${moved.toFixed(0)} m in ${dtS.toFixed(1)} s` };
-        }
+        if (this.jumpsInARow < jumpResetAfter) return { ok: false, reason: conflict };
         this.accept(fix);
-        return { ok: true, reason: `position reset after ${jumpResetAfter} jumps in a row` };
+        return { ok: true, reason: `reference reset after ${jumpResetAfter} conflicting fixes in a row (${conflict})` };
       }
     }
     this.accept(fix);

@@ -217,6 +217,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
       clearTimeout(this.silenceTimer);
+      this.silenceTimer = undefined;
       if (this.link.kind === 'connected') {
         this.log.warn({ host: this.host, port: this.port }, 'gpsd connection closed; will reconnect');
         this.link = { kind: 'unreachable', error: 'connection closed' };

@@ -32,8 +32,17 @@ describe('PlausibilityFilter', () => {
     const far = (s: number): GpsFix => fix({ lat: north(5000), fixTime: T0 + s * 1000 });
     expect(f.judge(far(1))).toMatchObject({ ok: false, reason: expect.stringContaining('jump of 5000 m in 1.0 s') });
     expect(f.judge(far(2)).ok).toBe(false);
-    expect(f.judge(far(3))).toEqual({ ok: true, reason: 'position reset after 3 jumps in a row' });
+    expect(f.judge(far(3))).toEqual({ ok: true, reason: 'reference reset after 3 conflicting fixes in a row (jump of 5000 m in 3.0 s)' });
     expect(f.judge(fix({ lat: north(5010), fixTime: T0 + 4000 })).ok).toBe(true);
+  });
+
+  it('rejects a fix whose time runs backwards (a wrong-day fix in bt451.log), resetting after repeats', () => {
+    const f = new PlausibilityFilter();
+    f.judge(fix({ fixTime: T0 + 86_400_000 }));
+    expect(f.judge(fix({ fixTime: T0 + 500 }))).toEqual({ ok: false, reason: 'fix time 86399.5 s earlier than the previous fix' });
+    expect(f.judge(fix({ fixTime: T0 + 1000 })).ok).toBe(false);
+    expect(f.judge(fix({ fixTime: T0 + 1500 })).ok).toBe(true);
+    expect(f.judge(fix({ fixTime: T0 + 2000 }))).toEqual({ ok: true });
   });
 
   it('allows a long move after a long gap (car drove through a tunnel)', () => {
