@@ -54,6 +54,8 @@ export const vehicleConfigSchema = z
       .default({ host: '127.0.0.1', port: 8080, allowRemote: false, lockAfterSeconds: 300 }),
     stateDir: z.string().default('/var/lib/mdt'),
     departmentFile: z.string().optional(),
+    /** Stations and neighborhood watch notices for the beat page (ui/directory.ts); default: the sample. */
+    directoryFile: z.string().optional(),
     avl: z
       .object({
         /** Send a position at most this often, and at least every maxIntervalMs while moving. */
@@ -109,6 +111,8 @@ export const precinctConfigSchema = z
       .default({ host: '127.0.0.1', port: 8090 }),
     stateDir: z.string().default('/var/lib/mdt-precinct'),
     departmentFile: z.string().optional(),
+    /** Officers who may sign on (sync/roster.ts file format); default: roster.json in stateDir. */
+    rosterFile: z.string().optional(),
     log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
   })
   .strict();
@@ -157,6 +161,7 @@ export async function loadVehicleConfig(file: string): Promise<VehicleConfig> {
   const cfg = parseConfig(vehicleConfigSchema, await readJson(file), file);
   cfg.stateDir = relativeTo(file, cfg.stateDir)!;
   cfg.departmentFile = relativeTo(file, cfg.departmentFile);
+  cfg.directoryFile = relativeTo(file, cfg.directoryFile);
   if (cfg.credentials.passwordFile) cfg.credentials.passwordFile = resolvePasswordFile(cfg.credentials.passwordFile, file);
   for (const b of cfg.brokers) b.caFile = relativeTo(file, b.caFile);
   return cfg;
@@ -166,6 +171,7 @@ export async function loadPrecinctConfig(file: string): Promise<PrecinctConfig> 
   const cfg = parseConfig(precinctConfigSchema, await readJson(file), file);
   cfg.stateDir = relativeTo(file, cfg.stateDir)!;
   cfg.departmentFile = relativeTo(file, cfg.departmentFile);
+  cfg.rosterFile = relativeTo(file, cfg.rosterFile);
   if (cfg.mqtt.tls) {
     cfg.mqtt.tls.certFile = relativeTo(file, cfg.mqtt.tls.certFile)!;
     cfg.mqtt.tls.keyFile = relativeTo(file, cfg.mqtt.tls.keyFile)!;

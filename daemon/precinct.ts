@@ -1,7 +1,7 @@
 // Composition root of the precinct station: the broker, every sector board of the precinct on
 // disk, sync with the cars, presence and AVL breadcrumbs, and the HTTP API for CAD and CARE.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './log.js';
@@ -23,6 +23,7 @@ import { MAX_CAR_SYNC_PAYLOAD } from '../sync/envelope.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
+import { encodeRoster, readRosterFile, rosterForSector, type RosterFile } from '../sync/roster.js';
 
 
 export interface SectorState {
@@ -47,6 +48,8 @@ export interface RunningPrecinct {
   registry: VehicleRegistry;
   operators: OperatorRegistry;
   sectors: Map<string, SectorState>;
+  /** Re-reads the roster file and publishes it (retained) to every served sector. */
+  reloadRoster(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -187,8 +190,36 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       log.error({ unit: a.unit, kind: a.kind, lat: a.lat, lon: a.lon }, 'EMERGENCY alert from unit');
     }
   });
+  // The sign-on roster: read from the roster file, published retained per sector on every
+  // connect, so a car gets it the moment it subscribes and caches it for offline sign-on.
+  const rosterPath = config.rosterFile ?? join(config.stateDir, 'roster.json');
+  let roster: { file: RosterFile; at: number } | undefined;
+  const loadRoster = async () => {
+    try {
+      const file = await readRosterFile(rosterPath);
+      if (!file) {
+        log.warn({ file: rosterPath }, 'no roster file: officers cannot sign on to cars that have never received a roster');
+        return;
+      }
+      // The file's mtime, not the load time: a restart republishes the same roster unchanged.
+      roster = { file, at: Math.floor((await stat(rosterPath)).mtimeMs) };
+      log.info({ file: rosterPath, officers: file.officers.length }, 'roster loaded');
+    } catch (err) {
+      log.error({ err: (err as Error).message, file: rosterPath }, 'roster file refused; keeping the previous roster');
+    }
+  };
+  const publishRoster = async () => {
+    if (!roster || !transport.isOnline()) return;
+    for (const s of served) {
+      const payload = encodeRoster(rosterForSector(roster.file, s, id, roster.at));
+      await transport.publish(topics.roster(s, id), payload, { qos: 1, retain: true }).catch((err: unknown) => log.warn({ err, sector: s }, 'roster not published'));
+    }
+  };
+  await loadRoster();
+
   // After our own (re)connect, cars already online do not know we restarted: greet each one.
   transport.on('connect', () => {
+    void publishRoster();
     for (const [, st] of sectors) {
       for (const [, p] of st.presence) if (p.state === 'online') void st.sync.hello(p.vehicle);
     }
@@ -234,6 +265,10 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     registry,
     operators,
     sectors,
+    async reloadRoster() {
+      await loadRoster();
+      await publishRoster();
+    },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const l of links) await l.close();

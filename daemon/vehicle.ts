@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './log.js';
 import type { VehicleConfig } from './config.js';
 import type { Department } from './department.js';
-import type { DeviceHealth, GpsFix, GpsSource, ModemSource, VehicleInputs, InputEvent } from '../hardware/types.js';
+import type { DeviceHealth, GpsFix, GpsSource, ModemSource, ModemStatus, VehicleInputs, InputEvent } from '../hardware/types.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
 import * as board from '../sync/board.js';
@@ -22,6 +22,8 @@ import { parseTopic, topics } from '../sync/topics.js';
 import { parseAvl, shouldSendPosition, type AvlPosition } from '../sync/avl.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { createVehicleUi } from '../ui/app.js';
+import { isNewerRoster, parseRoster, readCachedRoster, writeCachedRoster, type Roster } from '../sync/roster.js';
+import { EMPTY_DIRECTORY, SAMPLE_DIRECTORY, loadDirectory, type Directory } from '../ui/directory.js';
 import type { VehicleScreen, ScreenEvents, UnitIdentity, VehicleHealth } from '../ui/screen.js';
 
 export interface VehicleHardware {
@@ -62,6 +64,31 @@ function toAvl(unit: string, fix: GpsFix): AvlPosition {
   };
 }
 
+function gpsFixBrief(fix: GpsFix | undefined): Pick<VehicleHealth, 'gpsFix'> {
+  if (!fix) return {};
+  return {
+    gpsFix: {
+      mode: fix.mode,
+      at: fix.receivedAt,
+      ...(fix.eph !== undefined ? { eph: fix.eph } : {}),
+      ...(fix.satellitesUsed !== undefined ? { satellites: fix.satellitesUsed } : {}),
+    },
+  };
+}
+
+function modemBrief(m: ModemStatus | undefined): Pick<VehicleHealth, 'modemStatus'> {
+  if (!m) return {};
+  return {
+    modemStatus: {
+      bars: m.bars,
+      registration: m.registration,
+      ...(m.rssiDbm !== undefined ? { rssiDbm: m.rssiDbm } : {}),
+      ...(m.tech ? { tech: m.tech } : {}),
+      ...(m.operator ? { operator: m.operator } : {}),
+    },
+  };
+}
+
 function brief(h: DeviceHealth): { state: DeviceHealth['state']; reason?: string } {
   return h.state === 'ok' ? { state: 'ok' } : { state: h.state, reason: h.reason };
 }
@@ -92,6 +119,22 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     );
   }
 
+  // The sector roster for sign-on, from the car's own disk first: an officer can sign on before
+  // (or without) any contact with the precinct, as long as the car once received the roster.
+  const rosterFile = join(config.stateDir, 'roster.json');
+  let roster: Roster | undefined = await readCachedRoster(rosterFile).catch((err: unknown) => {
+    log.warn({ err, file: rosterFile }, 'cached roster unreadable; waiting for the precinct to send it');
+    return undefined;
+  });
+  if (roster && (roster.sector !== sector || roster.precinct !== v.precinct)) roster = undefined;
+  let directory: Directory = EMPTY_DIRECTORY;
+  const directoryFile = config.directoryFile ?? SAMPLE_DIRECTORY;
+  try {
+    directory = await loadDirectory(directoryFile);
+  } catch (err) {
+    log.warn({ err: (err as Error).message, file: directoryFile }, 'station directory not loaded; the beat page lists no stations');
+  }
+
   const events = new EventEmitter<ScreenEvents>();
   const positions = new Map<string, AvlPosition>();
   const presence = new Map<string, Presence>();
@@ -104,8 +147,19 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     modem: modem.health(),
     inputs: inputs.health(),
     broker: transport.state(),
-    sync: { docId: replica.docId, pending: !sync.inSync(home), peer: home },
+    sync: { docId: replica.docId, pending: !sync.inSync(home), peer: home, waiting },
+    ...gpsFixBrief(gps.latest()),
+    ...modemBrief(modem.latest()),
   });
+  // Officer actions made since the car was last in sync with its precinct (the header's
+  // "n waiting"): counted per action, reset once the precinct has every change of ours.
+  let waiting = 0;
+  const refreshWaiting = () => {
+    if (waiting > 0 && sync.inSync(home)) {
+      waiting = 0;
+      events.emit('health', health());
+    }
+  };
 
   // 3. Broker link and sync with the home precinct.
   const home = precinctPeerId(v.precinct);
@@ -130,7 +184,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     username: vehicleId,
     password: deps.password,
     log: log.child({ component: 'mqtt' }),
-    subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector)],
+    subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector), topics.rosterAll(sector)],
     will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
     birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
   });
@@ -151,7 +205,18 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     const t = parseTopic(topic);
     if (!t) return;
     if (t.kind === 'sync') {
-      void sync.handle(topic, payload);
+      void sync.handle(topic, payload).then(refreshWaiting);
+    } else if (t.kind === 'roster') {
+      const r = parseRoster(payload);
+      if (!r || r.sector !== sector || r.precinct !== t.precinct) return void log.warn({ topic, bytes: payload.length }, 'malformed roster dropped');
+      // Only the home precinct's roster: a car roaming on another precinct's broker keeps its own.
+      if (t.precinct !== v.precinct || !isNewerRoster(roster, r)) return;
+      const changed = !roster || roster.at !== r.at;
+      roster = r;
+      if (!changed) return;
+      log.info({ precinct: r.precinct, officers: r.officers.length, at: r.at }, 'roster received');
+      events.emit('roster', r);
+      void writeCachedRoster(rosterFile, r).catch((err: unknown) => log.error({ err, file: rosterFile }, 'roster not cached on disk; sign-on offline will use the previous one'));
     } else if (t.kind === 'avl') {
       const pos = parseAvl(payload);
       if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'bad position dropped');
@@ -188,10 +253,19 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const onHealth = () => events.emit('health', health());
   gps.on('health', onHealth);
   modem.on('health', onHealth);
+  modem.on('status', onHealth);
   inputs.on('health', onHealth);
 
   // Officer and vehicle actions: the board change is on disk before the promise resolves.
-  const act = (fn: (d: board.SectorBoard, c: OpContext) => board.SectorBoard) => replica.update((d) => fn(d, ctx()));
+  const act = async (fn: (d: board.SectorBoard, c: OpContext) => board.SectorBoard) => {
+    const before = replica.doc;
+    const after = await replica.update((d) => fn(d, ctx()));
+    if (after !== before && !sync.inSync(home)) {
+      waiting += 1;
+      events.emit('health', health());
+    }
+    return after;
+  };
   const raiseEmergency = async (source: 'button' | 'screen') => {
     const at = Date.now();
     const fix = gps.latest();
@@ -202,7 +276,14 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
           log.error({ err }, 'emergency alert not delivered to broker');
         })
       : Promise.resolve(log.error({ source }, 'emergency raised while the broker link is offline; it will sync on reconnect'));
-    await act((d, c) => board.setUnitStatus(d, { unitId, status: 'emergency', reason: `emergency ${source}` }, c));
+    try {
+      await act((d, c) => board.setUnitStatus(d, { unitId, status: 'emergency', reason: `emergency ${source}` }, c));
+    } catch (err) {
+      // The alert above is what summons help; a board refusal (e.g. nobody signed on) must not
+      // turn a delivered alert into an error. Offline, the board change is the only carrier.
+      log.error({ err: (err as Error).message, source }, 'emergency not recorded on the board');
+      if (!transport.isOnline()) throw err;
+    }
     await sent;
     log.warn({ source, unitId }, 'emergency raised');
   };
@@ -241,7 +322,22 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
         await act((d, c) => board.clearCall(d, { callId: callId as never, disposition }, c));
       },
       emergency: () => raiseEmergency('screen'),
+      signOn: async (officer) => {
+        const u = replica.view().units[unitId];
+        // After a daemon restart the board still has this officer on: resume, write nothing.
+        if (u && u.status !== 'off_duty' && u.officers.includes(officer.badge)) return;
+        await act((d, c) => board.signOn(d, { unitId, officers: [officer.badge] }, c));
+      },
+      signOff: async () => {
+        if (replica.view().units[unitId]?.status === 'off_duty') return;
+        await act((d, c) => board.signOff(d, { unitId }, c));
+      },
+      markRead: async (reportId: string) => {
+        await act((d, c) => board.markRead(d, { reportId, unitId }, c));
+      },
     },
+    roster: () => roster,
+    directory,
   };
 
   await gps.start();
@@ -249,9 +345,12 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   await inputs.start();
   transport.start();
 
-  const app = createVehicleUi(screen, log.child({ component: 'ui' }));
+  const ui = createVehicleUi(screen, log.child({ component: 'ui' }), {
+    lockAfterMs: config.ui.lockAfterSeconds * 1000,
+    hosts: config.ui.allowRemote ? [config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host] : [],
+  });
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
+    const s = serve({ fetch: ui.app.fetch, hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.ui.port;
@@ -265,6 +364,9 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     transport,
     sync: sync as PeerSync<unknown>,
     async stop() {
+      ui.dispose();
+      // SSE streams stay open until the page goes: close them so server.close() can finish.
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Mark ourselves offline cleanly (the will only fires on an unclean drop).
       if (transport.isOnline()) {

@@ -1,6 +1,8 @@
-// The in-car screen's HTTP surface (Hono): the page, its live event stream, health, and the
-// officer's actions. Same-origin only; every state-changing request carries the per-process
-// CSRF token that the page was rendered with.
+// The in-car screen's HTTP surface (Hono): the page, its live event stream, health, the officer's
+// session (sign on, lock, unlock, sign off) and actions. Loopback and same-origin only: the Host
+// header must name this machine (DNS rebinding), every state-changing request carries the
+// per-process CSRF token the page was rendered with in a custom header (a cross-site form cannot
+// set one, and no CORS is granted), and cross-site fetch metadata is refused outright.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
@@ -8,93 +10,162 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Logger } from '../sync/logger.js';
 import { packagePath } from '../daemon/paths.js';
-import type { VehicleScreen, ScreenEvents } from './screen.js';
-import { renderScreenPage } from './page.js';
+import type { VehicleScreen } from './screen.js';
+import { OfficerSession, type SessionLimits } from './session.js';
+import { LiveScreen, type Push } from './live.js';
+import { renderPage, type Theme } from './page.js';
+import { sectorProjection } from './views/map.js';
 
-const STATUSES = ['available', 'en_route', 'on_scene', 'transporting', 'out_of_service', 'off_duty'] as const;
-const statusBody = z.object({ status: z.enum(STATUSES), reason: z.string().max(200).optional() }).strict();
-const noteBody = z.object({ text: z.string().min(1).max(2000) }).strict();
+const STATUSES = ['available', 'en_route', 'on_scene', 'transporting', 'out_of_service'] as const;
+const statusBody = z.object({ status: z.enum(STATUSES), reason: z.string().min(1).max(200).optional() }).strict();
+const noteBody = z.object({ text: z.string().trim().min(1).max(2000) }).strict();
 const clearBody = z.object({ disposition: z.string().min(1).max(40) }).strict();
+const signOnBody = z.object({ badge: z.string().regex(/^[A-Za-z0-9-]{1,16}$/, 'badge: letters, digits or "-"'), pin: z.string().min(1).max(64) }).strict();
+const unlockBody = z.object({ pin: z.string().min(1).max(64) }).strict();
+const themeBody = z.object({ theme: z.enum(['day', 'night']) }).strict();
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export interface VehicleUiOptions {
+  lockAfterMs: number;
+  /** Extra host names the page may be reached by (only with ui.allowRemote). */
+  hosts?: string[];
+  now?: () => number;
+  limits?: SessionLimits;
+  theme?: Theme;
+}
+
+export interface VehicleUi {
+  app: Hono;
+  session: OfficerSession;
+  live: LiveScreen;
+  dispose(): void;
+}
 
 function sameToken(a: string | undefined, b: string): boolean {
   if (!a || a.length !== b.length) return false;
   return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-export function createVehicleUi(screen: VehicleScreen, log: Logger): Hono {
+function hostName(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+}
+
+export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: VehicleUiOptions): VehicleUi {
   const app = new Hono();
   const csrf = randomBytes(24).toString('base64url');
-  const script = readFileSync(packagePath('ui', 'assets', 'screen.js'), 'utf8');
-  const style = readFileSync(packagePath('ui', 'assets', 'screen.css'), 'utf8');
+  const assets = {
+    'screen.js': readFileSync(packagePath('ui', 'assets', 'screen.js'), 'utf8'),
+    'emergency.js': readFileSync(packagePath('ui', 'assets', 'emergency.js'), 'utf8'),
+    'screen.css': readFileSync(packagePath('ui', 'assets', 'screen.css'), 'utf8'),
+  } as const;
+  const allowedHosts = new Set([...LOOPBACK_HOSTS, ...(opts.hosts ?? [])]);
+  let theme: Theme = opts.theme ?? 'day';
+  const session = new OfficerSession({
+    roster: () => screen.roster(),
+    signOn: (o) => screen.actions.signOn(o),
+    signOff: (o) => screen.actions.signOff(o),
+    lockAfterMs: opts.lockAfterMs,
+    log,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
+  const projection = sectorProjection(screen.department, screen.identity.sector);
+  const live = new LiveScreen(screen, session, projection, log, opts.now);
 
   app.use('*', async (c, next) => {
+    const host = hostName(c.req.header('host'));
+    if (host !== undefined && !allowedHosts.has(host)) {
+      log.warn({ host, path: c.req.path }, 'request refused: unexpected Host header');
+      return c.text('unexpected Host', 421);
+    }
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
     c.header('Referrer-Policy', 'no-referrer');
-    c.header('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'");
+    c.header('Cache-Control', c.res.headers.get('Cache-Control') ?? 'no-store');
+    c.header(
+      'Content-Security-Policy',
+      "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
   });
 
-  // CSRF: a custom header cannot be sent cross-site without CORS, and we grant no CORS.
   app.use('/api/*', async (c, next) => {
-    if (c.req.method !== 'GET' && !sameToken(c.req.header('x-mdt-csrf'), csrf)) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    if (c.req.header('sec-fetch-site') === 'cross-site' || !sameToken(c.req.header('x-mdt-csrf'), csrf)) {
       log.warn({ path: c.req.path }, 'request refused: missing or wrong CSRF token');
       return c.json({ error: 'csrf', message: 'missing or wrong CSRF token' }, 403);
     }
     return next();
   });
 
-  app.get('/', (c) => c.html(renderScreenPage(screen, csrf)));
-  app.get('/assets/screen.js', (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
-  app.get('/assets/screen.css', (c) => c.body(style, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/', (c) => {
+    const { frags, meta } = live.render();
+    return c.html(renderPage({ screen, csrf, theme, frags, meta, projection }));
+  });
+  for (const [name, body] of Object.entries(assets)) {
+    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    app.get(`/assets/${name}`, (c) => c.body(body, 200, { 'content-type': type, 'cache-control': 'no-cache' }));
+  }
 
   app.get('/healthz', (c) => {
     const h = screen.health();
     const ok = h.gps.state === 'ok' && h.broker.state === 'online';
-    return c.json({ ok, unit: screen.identity.unitId, ...h });
+    return c.json({ ok, unit: screen.identity.unitId, session: session.view().state, ...h });
   });
 
-  app.get('/api/state', (c) => c.json(snapshot(screen)));
+  app.get('/api/state', (c) =>
+    c.json({
+      identity: screen.identity,
+      session: session.view(),
+      health: screen.health(),
+      board: session.isActive() ? screen.board() : null,
+      positions: session.isActive() ? screen.positions() : {},
+    }),
+  );
 
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
-      const queue: Array<{ event: string; data: string }> = [];
+      const queue: Push[] = [];
       let wake: (() => void) | undefined;
-      const push = (event: keyof ScreenEvents) => (payload: unknown) => {
-        queue.push({ event, data: JSON.stringify(payload) });
+      const onPush = (p: Push) => {
+        queue.push(p);
         wake?.();
       };
-      const listeners = (['board', 'avl', 'presence', 'alert', 'health'] as const).map((e) => [e, push(e)] as const);
-      for (const [e, l] of listeners) screen.events.on(e, l);
+      live.on('push', onPush);
       let open = true;
       stream.onAbort(() => {
         open = false;
         wake?.();
       });
       try {
-        await stream.writeSSE({ event: 'snapshot', data: JSON.stringify(snapshot(screen)) });
+        await stream.writeSSE({ event: 'frag', data: JSON.stringify(live.full()) });
         while (open) {
           if (queue.length === 0) await new Promise<void>((r) => (wake = r));
           wake = undefined;
-          while (queue.length > 0 && open) {
-            const m = queue.shift()!;
-            await stream.writeSSE(m);
-          }
+          while (queue.length > 0 && open) await stream.writeSSE({ event: 'frag', data: JSON.stringify(queue.shift()) });
         }
       } finally {
-        for (const [e, l] of listeners) screen.events.off(e, l);
+        live.off('push', onPush);
       }
     }),
   );
 
+  const refused = (c: Context, err: unknown) => {
+    const e = err as Error & { code?: string; field?: string };
+    log.warn({ path: c.req.path, code: e.code, err: e.message }, 'officer action refused');
+    return c.json({ error: e.code ?? 'refused', message: e.message, ...(e.field ? { field: e.field } : {}) }, 409);
+  };
+  /** Officer actions need an unlocked session; each one also counts as activity. */
   const action = async (c: Context, fn: () => Promise<void>) => {
+    if (!session.isActive()) return c.json({ error: 'locked', message: 'sign on or unlock the screen first' }, 403);
+    session.touch();
     try {
       await fn();
       return c.json({ ok: true });
     } catch (err) {
-      const e = err as Error & { code?: string; field?: string };
-      log.warn({ path: c.req.path, code: e.code, err: e.message }, 'officer action refused');
-      return c.json({ error: e.code ?? 'refused', message: e.message, ...(e.field ? { field: e.field } : {}) }, 409);
+      return refused(c, err);
     }
   };
   const body = async <S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S> | Response> => {
@@ -105,6 +176,34 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger): Hono {
     }
     return parsed.data;
   };
+  const sessionReply = (c: Context, r: Awaited<ReturnType<OfficerSession['signOn']>>) =>
+    r.ok ? c.json({ ok: true, session: session.view() }) : c.json({ error: r.code, message: r.message, ...(r.retryAt ? { retryAt: r.retryAt } : {}) }, r.code === 'throttled' ? 429 : r.code === 'refused' ? 401 : 409);
+
+  app.post('/api/session/sign-on', async (c) => {
+    const b = await body(c, signOnBody);
+    if (b instanceof Response) return b;
+    return sessionReply(c, await session.signOn(b.badge, b.pin));
+  });
+  app.post('/api/session/unlock', async (c) => {
+    const b = await body(c, unlockBody);
+    if (b instanceof Response) return b;
+    return sessionReply(c, await session.unlock(b.pin));
+  });
+  app.post('/api/session/lock', (c) => {
+    session.lock('manual');
+    return c.json({ ok: true, session: session.view() });
+  });
+  app.post('/api/session/sign-off', async (c) => sessionReply(c, await session.signOff()));
+  app.post('/api/session/activity', (c) => {
+    session.touch();
+    return c.body(null, 204);
+  });
+  app.post('/api/theme', async (c) => {
+    const b = await body(c, themeBody);
+    if (b instanceof Response) return b;
+    theme = b.theme;
+    return c.body(null, 204);
+  });
 
   app.post('/api/status', async (c) => {
     const b = await body(c, statusBody);
@@ -122,18 +221,27 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger): Hono {
     if (b instanceof Response) return b;
     return action(c, () => screen.actions.clearCall(c.req.param('id'), b.disposition));
   });
-  app.post('/api/emergency', (c) => action(c, () => screen.actions.emergency()));
+  app.post('/api/reports/:id/read', (c) => action(c, () => screen.actions.markRead(c.req.param('id'))));
 
-  return app;
-}
+  // The emergency works in every session state, locked or signed off included: an officer in
+  // trouble is not asked for a PIN. The alert is published before the board write (vehicle.ts).
+  app.post('/api/emergency', async (c) => {
+    try {
+      await screen.actions.emergency();
+      return c.json({ ok: true });
+    } catch (err) {
+      log.error({ err }, 'emergency from the screen failed');
+      return c.json({ error: 'emergency_failed', message: (err as Error).message }, 500);
+    }
+  });
 
-function snapshot(screen: VehicleScreen) {
   return {
-    identity: screen.identity,
-    board: screen.board(),
-    health: screen.health(),
-    positions: screen.positions(),
-    presence: screen.presence(),
-    alerts: screen.alerts(),
+    app,
+    session,
+    live,
+    dispose() {
+      session.dispose();
+      live.dispose();
+    },
   };
 }

@@ -7,6 +7,8 @@ import type { LinkState } from '../sync/mqtt-transport.js';
 import type { AvlPosition } from '../sync/avl.js';
 import type { Alert, Presence } from '../sync/presence.js';
 import type { Department } from '../daemon/department.js';
+import type { Roster, RosterOfficer } from '../sync/roster.js';
+import type { Directory } from './directory.js';
 
 export interface UnitIdentity {
   vehicleId: string;
@@ -22,8 +24,15 @@ export interface VehicleHealth {
   modem: DeviceHealth;
   inputs: DeviceHealth;
   broker: LinkState;
-  /** `pending`: some of this car's changes have not yet reached the precinct. */
-  sync: { docId: string; pending: boolean; peer: string };
+  /**
+   * `pending`: some of this car's changes have not yet reached the precinct; `waiting`: how many
+   * officer actions made on this car since it was last in sync with the precinct.
+   */
+  sync: { docId: string; pending: boolean; peer: string; waiting: number };
+  /** The last GPS fix (for the header: fix mode and age). */
+  gpsFix?: { mode: 'none' | '2d' | '3d'; at: number; eph?: number; satellites?: number };
+  /** The last modem report (for the header: signal bars and technology). */
+  modemStatus?: { bars: number; rssiDbm?: number; tech?: string; operator?: string; registration: string };
 }
 
 export interface ScreenEvents {
@@ -32,6 +41,7 @@ export interface ScreenEvents {
   presence: [Presence];
   alert: [Alert];
   health: [VehicleHealth];
+  roster: [Roster];
 }
 
 export interface VehicleActions {
@@ -40,6 +50,10 @@ export interface VehicleActions {
   addNote(callId: string, text: string): Promise<void>;
   clearCall(callId: string, disposition: string): Promise<void>;
   emergency(): Promise<void>;
+  /** Board sign-on of the officer (the screen checked the PIN against the roster first). */
+  signOn(officer: RosterOfficer): Promise<void>;
+  signOff(officer: RosterOfficer): Promise<void>;
+  markRead(reportId: string): Promise<void>;
 }
 
 export interface VehicleScreen {
@@ -51,5 +65,9 @@ export interface VehicleScreen {
   positions(): Record<string, AvlPosition>;
   presence(): Record<string, Presence>;
   alerts(): Alert[];
+  /** The sector roster this car holds (server side only: it carries PIN hashes). */
+  roster(): Roster | undefined;
+  /** Stations and neighborhood watch notices for the beat page. */
+  directory: Directory;
   actions: VehicleActions;
 }

@@ -1,88 +1,274 @@
-// Live in-car screen: renders the snapshot and every pushed event from /events (SSE). No polling.
+// The in-car screen's script. The daemon renders every part of the screen; this file only swaps
+// the fragments it pushes over SSE (no polling), sends the officer's actions with the CSRF
+// header, switches views, ticks the clock and countdowns, and beeps for a new call. The
+// emergency button does not depend on it (assets/emergency.js).
 'use strict';
 (function () {
   const csrf = document.querySelector('meta[name="mdt-csrf"]').content;
-  const state = { identity: null, board: null, health: null, positions: {} };
   const $ = (id) => document.getElementById(id);
-  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (ch) => '&#' + ch.charCodeAt(0) + ';');
+  const body = document.body;
+  let selectedCall = null;
+  let noteCall = null;
+  let clearCall = null;
+  const seenNewCalls = new Set();
+  let lastActivityPing = 0;
 
-  async function post(path, body) {
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mdt-csrf': csrf }, body: JSON.stringify(body || {}) });
-    if (!res.ok) {
-      const err = await res.json().catch(() => ({ message: res.statusText }));
-      alert(err.message || 'refused');
+  // ---- helpers -------------------------------------------------------------------------------
+  function toast(text, bad) {
+    const t = $('toast');
+    t.textContent = text;
+    t.className = bad ? 'show bad' : 'show';
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { t.className = ''; }, bad ? 6000 : 2500);
+  }
+
+  async function post(path, data) {
+    let res;
+    try {
+      res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-mdt-csrf': csrf }, body: JSON.stringify(data || {}) });
+    } catch {
+      toast('The screen cannot reach the car\'s daemon.', true);
+      return { ok: false, status: 0, body: {} };
     }
+    const out = res.status === 204 ? {} : await res.json().catch(() => ({}));
+    if (!res.ok && res.status !== 401 && res.status !== 429) toast(out.message || 'Refused', true);
+    return { ok: res.ok, status: res.status, body: out };
   }
 
-  function renderHeader() {
-    const me = state.board && state.identity ? state.board.units[state.identity.unitId] : null;
-    $('status').textContent = me ? me.status.replace(/_/g, ' ') : 'unknown';
-    document.querySelectorAll('#status-buttons button').forEach((b) => b.setAttribute('aria-pressed', String(me && me.status === b.dataset.status)));
-    const h = state.health;
-    if (h) {
-      $('link').textContent = h.broker.state === 'online' ? 'online' : h.broker.state + (h.sync.pending ? ' (changes waiting)' : '');
-      $('gps').textContent = h.gps.state === 'ok' ? 'fix' : h.gps.state + (h.gps.reason ? ': ' + h.gps.reason : '');
-      $('modem').textContent = h.modem.state;
+  function fmtAge(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + ' s';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + ' min';
+    return Math.floor(m / 60) + ' h ' + String(m % 60).padStart(2, '0');
+  }
+  function fmtLeft(ms) {
+    const s = Math.max(0, Math.ceil(ms / 1000));
+    return Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0');
+  }
+  function tick() {
+    const now = Date.now();
+    const d = new Date(now);
+    $('clock').textContent = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0') + ':' + String(d.getSeconds()).padStart(2, '0');
+    document.querySelectorAll('[data-since]').forEach((el) => { el.textContent = fmtAge(now - Number(el.dataset.since)); });
+    document.querySelectorAll('[data-until]').forEach((el) => { el.textContent = fmtLeft(Number(el.dataset.until) - now); });
+  }
+
+  // ---- sound: a three-tone beep made with Web Audio (no audio file to fetch) ------------------
+  let audio = null;
+  function unlockAudio() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === 'suspended') audio.resume();
+    } catch { audio = null; }
+  }
+  function beep() {
+    if (!audio) unlockAudio();
+    if (!audio) return;
+    const t0 = audio.currentTime;
+    [0, 0.25, 0.5].forEach((dt, i) => {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.type = 'square';
+      o.frequency.value = i === 2 ? 1320 : 880;
+      g.gain.setValueAtTime(0.0001, t0 + dt);
+      g.gain.exponentialRampToValueAtTime(0.25, t0 + dt + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t0 + dt + 0.18);
+      o.connect(g).connect(audio.destination);
+      o.start(t0 + dt);
+      o.stop(t0 + dt + 0.2);
+    });
+    body.dataset.beeps = String(Number(body.dataset.beeps || 0) + 1);
+  }
+
+  // ---- views ---------------------------------------------------------------------------------
+  function showView(view) {
+    document.querySelectorAll('[data-view]').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.view === view)));
+    document.querySelectorAll('main > section').forEach((s) => { s.hidden = s.id !== 'view-' + view; });
+    body.dataset.view = view;
+  }
+  function applySelection() {
+    let found = false;
+    document.querySelectorAll('#detail [data-detail]').forEach((a) => {
+      const on = a.dataset.detail === selectedCall;
+      a.hidden = !on;
+      found = found || on;
+    });
+    $('no-call').hidden = found;
+  }
+  function openCall(id) {
+    selectedCall = id;
+    applySelection();
+    showView('call');
+  }
+
+  // ---- live fragments --------------------------------------------------------------------------
+  function swap(id, html) {
+    const el = $(id);
+    if (!el) return;
+    // Keep keyboard focus on the same control across a swap (same data-* key).
+    const a = document.activeElement;
+    let key = null;
+    if (a && el.contains(a)) {
+      for (const attr of ['data-accept', 'data-open-call', 'data-markread', 'data-clear', 'data-note-for']) {
+        if (a.hasAttribute(attr)) { key = '[' + attr + '="' + a.getAttribute(attr) + '"]'; break; }
+      }
     }
+    el.innerHTML = html;
+    if (key) { const again = el.querySelector(key); if (again) again.focus(); }
   }
 
-  function renderCalls() {
-    if (!state.board) return;
-    const open = Object.values(state.board.calls).filter((c) => c.state !== 'cleared' && c.state !== 'cancelled').sort((a, b) => a.priority - b.priority || a.receivedAt - b.receivedAt);
-    $('call-count').textContent = '(' + open.length + ')';
-    const me = state.identity.unitId;
-    $('calls').innerHTML = open.map((c) => {
-      const mine = c.assigned.includes(me);
-      const btn = mine && c.state === 'dispatched' ? '<button type="button" data-accept="' + esc(c.id) + '">Accept</button>' : '';
-      return '<tr data-call="' + esc(c.id) + '"><td class="p' + c.priority + '">P' + c.priority + '</td><td>' + esc(c.type) + '</td><td>' + esc(c.address) + '</td><td>' + esc(c.beat) + '</td><td>' + esc(c.state) + '</td><td>' + esc(c.assigned.join(', ')) + '</td><td>' + btn + '</td></tr>';
-    }).join('');
-  }
-
-  // Map: beat outlines in an equirectangular projection fitted to the sector.
-  const map = $('map');
-  const beats = JSON.parse(map.dataset.beats || '[]');
-  let box = null;
-  function project(lon, lat) {
-    const w = 1000, hgt = 600;
-    const sx = w / (box.maxX - box.minX || 1), sy = hgt / (box.maxY - box.minY || 1), s = Math.min(sx, sy);
-    return [(lon - box.minX) * s, hgt - (lat - box.minY) * s];
-  }
-  function renderMap() {
-    if (!box) {
-      box = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
-      beats.forEach((b) => b.rings.forEach((r) => r.forEach(([x, y]) => { box.minX = Math.min(box.minX, x); box.maxX = Math.max(box.maxX, x); box.minY = Math.min(box.minY, y); box.maxY = Math.max(box.maxY, y); })));
-      map.setAttribute('viewBox', '0 0 1000 600');
+  function applyMeta(m) {
+    if (body.dataset.session !== m.session) {
+      body.dataset.session = m.session;
+      $('lock-error').textContent = '';
+      if (m.session === 'signed_off') { $('badge').value = ''; $('pin').value = ''; setTimeout(() => $('badge').focus(), 0); }
+      if (m.session === 'locked') { $('unlock-pin').value = ''; setTimeout(() => $('unlock-pin').focus(), 0); }
+      if (m.session !== 'active') document.querySelectorAll('dialog[open]').forEach((d) => d.close());
     }
-    let svg = beats.map((b) => b.rings.map((r) => '<polygon class="beat" points="' + r.map(([x, y]) => project(x, y).join(',')).join(' ') + '"><title>Beat ' + esc(b.id) + '</title></polygon>').join('')).join('');
-    for (const [unit, p] of Object.entries(state.positions)) {
-      const [x, y] = project(p.lon, p.lat);
-      const me = state.identity && unit === state.identity.unitId;
-      svg += '<circle class="' + (me ? 'me' : 'other') + '" cx="' + x.toFixed(1) + '" cy="' + y.toFixed(1) + '" r="9"></circle><text x="' + (x + 12).toFixed(1) + '" y="' + (y + 5).toFixed(1) + '">' + esc(unit) + '</text>';
-    }
-    map.innerHTML = svg;
+    body.dataset.status = m.status || '';
+    document.querySelectorAll('.rail [data-status], .rail [data-status-like]').forEach((b) => {
+      b.setAttribute('aria-pressed', String((b.dataset.status || b.dataset.statusLike) === m.status));
+    });
+    if (!selectedCall && m.call) selectedCall = m.call;
   }
 
-  function renderAll() { renderHeader(); renderCalls(); renderMap(); }
+  function onPush(push) {
+    for (const [id, html] of Object.entries(push.f)) swap(id, html);
+    applyMeta(push.m);
+    applySelection();
+    tick();
+    // A call newly dispatched to this unit: beep once per call.
+    document.querySelectorAll('#banner [data-new-call]').forEach((el) => {
+      const id = el.dataset.newCall;
+      if (!seenNewCalls.has(id)) { seenNewCalls.add(id); beep(); }
+    });
+    body.dataset.live = 'true';
+  }
 
   const es = new EventSource('/events');
-  es.addEventListener('snapshot', (e) => { Object.assign(state, JSON.parse(e.data)); renderAll(); });
-  es.addEventListener('board', (e) => { state.board = JSON.parse(e.data); renderHeader(); renderCalls(); });
-  es.addEventListener('health', (e) => { state.health = JSON.parse(e.data); renderHeader(); });
-  es.addEventListener('avl', (e) => { const p = JSON.parse(e.data); state.positions[p.unit] = p; renderMap(); });
-  es.addEventListener('alert', (e) => { const a = JSON.parse(e.data); document.title = 'EMERGENCY ' + a.unit; });
-  es.onerror = () => { $('link').textContent = 'screen disconnected from daemon'; };
+  es.addEventListener('frag', (e) => onPush(JSON.parse(e.data)));
+  es.addEventListener('open', () => { body.classList.remove('daemon-lost'); });
+  es.onerror = () => {
+    body.classList.add('daemon-lost');
+    $('hdr-link').innerHTML = '<span class="bad">Screen lost the daemon</span>';
+  };
 
-  document.addEventListener('click', (e) => {
-    const t = e.target;
-    if (!(t instanceof HTMLElement)) return;
-    if (t.dataset.status) post('/api/status', { status: t.dataset.status });
-    if (t.dataset.accept) post('/api/calls/' + encodeURIComponent(t.dataset.accept) + '/accept');
+  // ---- actions ---------------------------------------------------------------------------------
+  document.addEventListener('click', async (e) => {
+    const t = e.target instanceof HTMLElement ? e.target.closest('button') : null;
+    if (!t) return;
+    unlockAudio();
+    const d = t.dataset;
+    if (d.view) return showView(d.view);
+    if (d.openCall) return openCall(d.openCall);
+    if (d.oos) return $('oos-dialog').showModal();
+    if (d.status) {
+      const r = await post('/api/status', d.reason ? { status: d.status, reason: d.reason } : { status: d.status });
+      if (r.ok) toast('Status: ' + t.textContent.trim());
+      const dlg = t.closest('dialog');
+      if (dlg) dlg.close();
+      return;
+    }
+    if (d.accept) {
+      const r = await post('/api/calls/' + encodeURIComponent(d.accept) + '/accept');
+      if (r.ok) { toast('Call accepted: en route'); selectedCall = d.accept; }
+      return;
+    }
+    if (d.markread) return void post('/api/reports/' + encodeURIComponent(d.markread) + '/read');
+    if (d.noteFor) {
+      noteCall = d.noteFor;
+      $('note-call').textContent = 'Call ' + noteCall;
+      $('note-text').value = '';
+      return $('note-dialog').showModal();
+    }
+    if (d.clear) {
+      clearCall = d.clear;
+      $('clear-call').textContent = 'Call ' + clearCall;
+      return $('clear-dialog').showModal();
+    }
+    if (d.disposition && clearCall) {
+      const r = await post('/api/calls/' + encodeURIComponent(clearCall) + '/clear', { disposition: d.disposition });
+      if (r.ok) { toast('Call cleared: ' + d.disposition); $('clear-dialog').close(); selectedCall = null; showView('queue'); }
+      return;
+    }
+    if (d.key) return keypad(d.key);
+    if (t.hasAttribute('data-close')) return t.closest('dialog').close();
+    if (t.id === 'lock-btn') return void post('/api/session/lock');
+    if (t.id === 'signoff-btn') {
+      const r = await post('/api/session/sign-off');
+      if (r.ok) toast('Signed off');
+      return;
+    }
+    if (t.id === 'theme') {
+      const night = document.documentElement.dataset.theme !== 'night';
+      document.documentElement.dataset.theme = night ? 'night' : 'day';
+      document.querySelector('meta[name="color-scheme"]').content = night ? 'dark' : 'light';
+      t.textContent = night ? 'Day' : 'Night';
+      t.setAttribute('aria-label', 'Switch to ' + (night ? 'day' : 'night') + ' theme');
+      return void post('/api/theme', { theme: night ? 'night' : 'day' });
+    }
   });
-  $('theme').addEventListener('click', () => {
-    const root = document.documentElement;
-    const night = root.dataset.theme !== 'night';
-    root.dataset.theme = night ? 'night' : 'day';
-    $('theme').textContent = night ? 'Day' : 'Night';
+
+  $('note-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = $('note-text').value.trim();
+    if (!text || !noteCall) return;
+    const r = await post('/api/calls/' + encodeURIComponent(noteCall) + '/notes', { text });
+    if (r.ok) { toast('Note added'); $('note-dialog').close(); }
   });
-  setInterval(() => { $('clock').textContent = new Date().toLocaleTimeString([], { hour12: false }); }, 1000);
+
+  // ---- sign on, unlock, on-screen keypad ---------------------------------------------------------
+  function lockError(r) {
+    $('lock-error').textContent = r.body.message || 'Refused';
+  }
+  $('signon-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    unlockAudio();
+    const r = await post('/api/session/sign-on', { badge: $('badge').value.trim(), pin: $('pin').value });
+    $('pin').value = '';
+    if (!r.ok) lockError(r);
+  });
+  $('unlock-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    unlockAudio();
+    const r = await post('/api/session/unlock', { pin: $('unlock-pin').value });
+    $('unlock-pin').value = '';
+    if (!r.ok) lockError(r);
+  });
+  let keyTarget = null;
+  document.addEventListener('focusin', (e) => { if (e.target instanceof HTMLInputElement && e.target.closest('#lock')) keyTarget = e.target; });
+  function keypad(k) {
+    const input = keyTarget || (body.dataset.session === 'locked' ? $('unlock-pin') : $('badge'));
+    if (k === 'Clear') input.value = '';
+    else if (k === 'Del') input.value = input.value.slice(0, -1);
+    else input.value += k;
+    input.focus();
+  }
+
+  // ---- keyboard: Alt+1..5 switch views; Escape closes dialogs (native) ------------------------
+  const VIEWS = ['queue', 'call', 'map', 'inbox', 'beat'];
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && e.key >= '1' && e.key <= '5' && body.dataset.session === 'active') {
+      e.preventDefault();
+      showView(VIEWS[Number(e.key) - 1]);
+    }
+  });
+
+  // ---- activity keeps the session unlocked (at most one ping per 15 s) -------------------------
+  function activity() {
+    if (body.dataset.session !== 'active') return;
+    const now = Date.now();
+    if (now - lastActivityPing < 15000) return;
+    lastActivityPing = now;
+    void post('/api/session/activity');
+  }
+  document.addEventListener('pointerdown', activity, { passive: true });
+  document.addEventListener('keydown', activity);
+
+  showView('queue');
+  applySelection();
+  tick();
+  setInterval(tick, 1000);
+  body.dataset.ready = 'true';
 })();

@@ -1,0 +1,97 @@
+// The screen's live state: renders every fragment from the daemon's read models and pushes the
+// ones that changed. Renders are coalesced to one per event-loop turn (a burst of sync messages
+// is one push), never delayed by a timer: a board change reaches the page within one SSE write.
+import { EventEmitter } from 'node:events';
+import type { VehicleScreen } from './screen.js';
+import type { OfficerSession } from './session.js';
+import { FRAGMENT_IDS, renderFragments, renderMeta, type Fragments, type ScreenMeta } from './views/fragments.js';
+import type { Projection } from './views/map.js';
+import type { Logger } from '../sync/logger.js';
+
+export interface Push {
+  /** Changed fragments by element id (all of them in a full push). */
+  f: Partial<Fragments>;
+  m: ScreenMeta;
+}
+
+export class LiveScreen extends EventEmitter<{ push: [Push] }> {
+  private last: Fragments | undefined;
+  private lastMeta = '';
+  private scheduled = false;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly screen: VehicleScreen,
+    private readonly session: OfficerSession,
+    private readonly projection: Projection | undefined,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+    const schedule = () => this.schedule();
+    for (const e of ['board', 'avl', 'presence', 'alert', 'health'] as const) {
+      screen.events.on(e, schedule);
+      this.unsubscribe.push(() => screen.events.off(e, schedule));
+    }
+    session.on('change', schedule);
+    this.unsubscribe.push(() => session.off('change', schedule));
+  }
+
+  /** Everything, for a newly connected page. */
+  full(): Push {
+    // Does not touch the diff base: streams already open must still get the next changes.
+    const { frags, meta } = this.render();
+    return { f: frags, m: meta };
+  }
+
+  dispose(): void {
+    for (const f of this.unsubscribe.splice(0)) f();
+  }
+
+  render(): { frags: Fragments; meta: ScreenMeta } {
+    const s = this.screen;
+    const model = {
+      identity: s.identity,
+      board: this.session.isActive() ? s.board() : undefined,
+      health: s.health(),
+      positions: s.positions(),
+      session: this.session.view(),
+      department: s.department,
+      directory: s.directory,
+      projection: this.projection,
+      now: this.now(),
+    };
+    return { frags: renderFragments(model), meta: renderMeta(model) };
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.listenerCount('push') === 0) {
+        this.last = undefined;
+        return;
+      }
+      try {
+        const { frags, meta } = this.render();
+        const changed: Partial<Fragments> = {};
+        let any = false;
+        for (const id of FRAGMENT_IDS) {
+          if (this.last?.[id] !== frags[id]) {
+            changed[id] = frags[id];
+            any = true;
+          }
+        }
+        const metaJson = JSON.stringify(meta);
+        this.last = frags;
+        if (!any && metaJson === this.lastMeta) return;
+        this.lastMeta = metaJson;
+        this.emit('push', { f: changed, m: meta });
+      } catch (err) {
+        // A render bug must not take the daemon down; the page keeps what it shows.
+        this.log.error({ err }, 'screen render failed');
+      }
+    });
+  }
+}
