@@ -12,7 +12,7 @@ import type { Logger } from '../sync/logger.js';
 import { packagePath } from '../daemon/paths.js';
 import type { VehicleScreen } from './screen.js';
 import { OfficerSession, type SessionLimits } from './session.js';
-import { LiveScreen, type Push } from './live.js';
+import { LiveScreen, StreamDiff, type Frame, type Push } from './live.js';
 import { renderPage, type Theme } from './page.js';
 import { sectorProjection } from './views/map.js';
 
@@ -127,27 +127,30 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: Vehicl
 
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
+      const diff = new StreamDiff();
       const queue: Push[] = [];
       let wake: (() => void) | undefined;
-      const onPush = (p: Push) => {
+      const onFrame = (f: Frame) => {
+        const p = diff.next(f);
+        if (!p) return;
         queue.push(p);
         wake?.();
       };
-      live.on('push', onPush);
+      live.on('frame', onFrame);
       let open = true;
       stream.onAbort(() => {
         open = false;
         wake?.();
       });
       try {
-        await stream.writeSSE({ event: 'frag', data: JSON.stringify(live.full()) });
+        onFrame(live.render());
         while (open) {
           if (queue.length === 0) await new Promise<void>((r) => (wake = r));
           wake = undefined;
           while (queue.length > 0 && open) await stream.writeSSE({ event: 'frag', data: JSON.stringify(queue.shift()) });
         }
       } finally {
-        live.off('push', onPush);
+        live.off('frame', onFrame);
       }
     }),
   );

@@ -14,9 +14,38 @@ export interface Push {
   m: ScreenMeta;
 }
 
-export class LiveScreen extends EventEmitter<{ push: [Push] }> {
+/** One rendering of the whole screen, broadcast to every open stream. */
+export interface Frame {
+  frags: Fragments;
+  meta: ScreenMeta;
+}
+
+/**
+ * Per stream: what it last sent, so each page receives exactly the fragments that differ from
+ * what it shows (a page that connected late still gets every later change).
+ */
+export class StreamDiff {
   private last: Fragments | undefined;
   private lastMeta = '';
+
+  next(frame: Frame): Push | undefined {
+    const changed: Partial<Fragments> = {};
+    let any = false;
+    for (const id of FRAGMENT_IDS) {
+      if (this.last?.[id] !== frame.frags[id]) {
+        changed[id] = frame.frags[id];
+        any = true;
+      }
+    }
+    const meta = JSON.stringify(frame.meta);
+    this.last = frame.frags;
+    if (!any && meta === this.lastMeta) return undefined;
+    this.lastMeta = meta;
+    return { f: changed, m: frame.meta };
+  }
+}
+
+export class LiveScreen extends EventEmitter<{ frame: [Frame] }> {
   private scheduled = false;
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -37,18 +66,11 @@ export class LiveScreen extends EventEmitter<{ push: [Push] }> {
     this.unsubscribe.push(() => session.off('change', schedule));
   }
 
-  /** Everything, for a newly connected page. */
-  full(): Push {
-    // Does not touch the diff base: streams already open must still get the next changes.
-    const { frags, meta } = this.render();
-    return { f: frags, m: meta };
-  }
-
   dispose(): void {
     for (const f of this.unsubscribe.splice(0)) f();
   }
 
-  render(): { frags: Fragments; meta: ScreenMeta } {
+  render(): Frame {
     const s = this.screen;
     const model = {
       identity: s.identity,
@@ -69,29 +91,16 @@ export class LiveScreen extends EventEmitter<{ push: [Push] }> {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.listenerCount('push') === 0) {
-        this.last = undefined;
-        return;
-      }
+      if (this.listenerCount('frame') === 0) return;
+      let frame: Frame;
       try {
-        const { frags, meta } = this.render();
-        const changed: Partial<Fragments> = {};
-        let any = false;
-        for (const id of FRAGMENT_IDS) {
-          if (this.last?.[id] !== frags[id]) {
-            changed[id] = frags[id];
-            any = true;
-          }
-        }
-        const metaJson = JSON.stringify(meta);
-        this.last = frags;
-        if (!any && metaJson === this.lastMeta) return;
-        this.lastMeta = metaJson;
-        this.emit('push', { f: changed, m: meta });
+        frame = this.render();
       } catch (err) {
         // A render bug must not take the daemon down; the page keeps what it shows.
         this.log.error({ err }, 'screen render failed');
+        return;
       }
+      this.emit('frame', frame);
     });
   }
 }

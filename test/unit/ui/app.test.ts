@@ -1,0 +1,132 @@
+// The screen's routes through app.request(): security headers, CSRF, Host, session gating,
+// rendering of the fragments, and that no secret reaches the page.
+import { afterEach, describe, expect, it } from 'vitest';
+import { openUi, OFFICER, type UiFixture } from './fixture.js';
+
+let fx: UiFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+async function signedOn(): Promise<UiFixture> {
+  fx = await openUi();
+  const res = await fx.post('/api/session/sign-on', { badge: OFFICER.badge, pin: OFFICER.pin });
+  expect(res.status).toBe(200);
+  return fx;
+}
+
+describe('in-car screen routes', () => {
+  it('serves the page with a strict CSP, no PIN hash, and the sign-on form while nobody is signed on', async () => {
+    fx = await openUi();
+    const res = await fx.ui.app.request('/');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    const page = await res.text();
+    expect(page).toContain('data-session="signed_off"');
+    expect(page).toContain('id="signon-form"');
+    expect(page).not.toMatch(/scrypt\$/);
+    expect(page).not.toContain('1200 NW Market St');
+    // No external resource anywhere: every src/href is same-origin.
+    for (const m of page.matchAll(/(?:src|href)="([^"]+)"/g)) expect(m[1]).toMatch(/^\//);
+  });
+
+  it('refuses state-changing requests without the CSRF token, or cross-site, and a foreign Host', async () => {
+    fx = await openUi();
+    const noToken = await fx.ui.app.request('/api/session/sign-on', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ badge: OFFICER.badge, pin: OFFICER.pin }) });
+    expect(noToken.status).toBe(403);
+    const crossSite = await fx.post('/api/emergency', {}, { 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    expect(fx.sa.emergencies).toBe(0);
+    const rebinding = await fx.ui.app.request('http://evil.example/', { headers: { host: 'evil.example' } });
+    expect(rebinding.status).toBe(421);
+  });
+
+  it('keeps the board off the page and refuses officer actions until sign-on', async () => {
+    fx = await openUi();
+    await fx.sa.dispatcher.createCall({ cadNumber: 'C9', type: 'Theft', priority: 3, address: '1 Test St', beat: 'B1' });
+    const state = (await (await fx.ui.app.request('/api/state')).json()) as { board: unknown; session: { state: string } };
+    expect(state.board).toBeNull();
+    expect(state.session.state).toBe('signed_off');
+    expect((await fx.post('/api/status', { status: 'en_route' })).status).toBe(403);
+    expect((await fx.post('/api/calls/C9/accept')).status).toBe(403);
+  });
+
+  it('signs on, renders the queue with priority as text, and accepts a call with one request', async () => {
+    fx = await signedOn();
+    await fx.sa.dispatcher.createCall({ cadNumber: 'C1', type: 'Burglary in progress', priority: 2, address: '1200 NW Market St', beat: 'B1', lat: 47.6686, lon: -122.379 });
+    await fx.sa.dispatcher.assign('C1', 'NB11');
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toContain('data-session="active"');
+    expect(page).toMatch(/<tr data-call="C1"[^>]*>[\s\S]*P2<\/b> Urgent/);
+    expect(page).toContain('NEW CALL');
+    expect(page).toMatch(/<g class="call p2 mine"/);
+    expect((await fx.post('/api/calls/C1/accept')).status).toBe(200);
+    expect(fx.sa.replica.view().units.NB11?.status).toBe('en_route');
+    expect((await fx.post('/api/status', { status: 'on_scene' })).status).toBe(200);
+    expect(fx.sa.replica.view().calls.C1?.state).toBe('on_scene');
+    expect((await fx.post('/api/calls/C1/notes', { text: 'Rear door forced.' })).status).toBe(200);
+    expect((await fx.post('/api/calls/C1/clear', { disposition: 'NOPE' })).status).toBe(409);
+    expect((await fx.post('/api/calls/C1/clear', { disposition: 'RPT' })).status).toBe(200);
+    expect(fx.sa.replica.view().calls.C1?.disposition).toBe('RPT');
+  });
+
+  it('shows a held call with its countdown and reason, and out of service needs a reason', async () => {
+    fx = await signedOn();
+    await fx.sa.dispatcher.createCall({ cadNumber: 'H1', type: 'Noise', priority: 4, address: '2 Test St', beat: 'B2' });
+    await fx.sa.dispatcher.hold('H1', 30, 'beat officer out of service', 'NB21');
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toMatch(/Held <span class="countdown" data-until="\d+">(30:00|29:59)<\/span>/);
+    expect(page).toContain('beat officer out of service');
+    expect((await fx.post('/api/status', { status: 'out_of_service' })).status).toBe(409);
+    expect((await fx.post('/api/status', { status: 'out_of_service', reason: 'Meal break' })).status).toBe(200);
+    expect((await fx.post('/api/status', { status: 'off_duty' })).status).toBe(400);
+  });
+
+  it('marks a CARE report read and lists beat profile, plan and stations', async () => {
+    fx = await signedOn();
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toContain('data-markread="CARE-B1-0001"');
+    expect(page).toContain('Vehicle prowls in the Shilshole marina lots');
+    expect(page).toContain('Ballard Neighborhood Station');
+    expect(page).toContain('(555) 010-4411');
+    expect(page).toContain('Ballard block watch captains');
+    expect((await fx.post('/api/reports/CARE-B1-0001/read')).status).toBe(200);
+    expect(fx.sa.replica.view().inbox['CARE-B1-0001']?.readBy.NB11).toBeTypeOf('number');
+  });
+
+  it('takes the emergency in every session state, locked and signed off included', async () => {
+    fx = await openUi();
+    expect((await fx.post('/api/emergency')).status).toBe(200);
+    await fx.post('/api/session/sign-on', { badge: OFFICER.badge, pin: OFFICER.pin });
+    await fx.post('/api/session/lock');
+    expect((await fx.post('/api/emergency')).status).toBe(200);
+    expect(fx.sa.emergencies).toBe(2);
+  });
+
+  it('pushes only the fragments that changed over the event stream', async () => {
+    fx = await signedOn();
+    const res = await fx.ui.app.request('/events');
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = '';
+    const next = async (pred: (s: string) => boolean) => {
+      while (!pred(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += dec.decode(value);
+      }
+    };
+    await next((s) => s.includes('event: frag'));
+    text = '';
+    await fx.sa.dispatcher.createCall({ cadNumber: 'L1', type: 'Alarm', priority: 3, address: '3 Test St', beat: 'B3' });
+    await next((s) => s.includes('L1') && s.endsWith('\n\n'));
+    const data = JSON.parse(/data: (.*)/.exec(text)![1]!) as { f: Record<string, string>; m: { session: string } };
+    expect(Object.keys(data.f)).toContain('queue');
+    expect(Object.keys(data.f)).not.toContain('beat');
+    expect(data.m.session).toBe('active');
+    await reader.cancel();
+  });
+});
