@@ -1,7 +1,7 @@
 // `mdt demo`: one precinct station (embedded aedes) and three simulated cars on this machine,
 // on the sample department's real beats; real calls for service from the sample data are posted
 // to the precinct's API. Prints every URL; Ctrl-C stops everything in order.
-import { mkdtemp, mkdir } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,9 @@ import { stopOnSignal, installCrashHandlers } from './lifecycle.js';
 import { departmentPriority, loadRecordedCalls } from './sample-calls.js';
 import { newSecret } from '../sync/credentials.js';
 import { createHardware } from '../hardware/factory.js';
+import { hashPin } from '../sync/roster.js';
+import * as board from '../sync/board.js';
+import { SAMPLE_BEATS, sampleReport } from '../ui/demo-data.js';
 
 export interface DemoOptions {
   stateDir?: string;
@@ -33,6 +36,15 @@ export interface RunningDemo {
 
 const PRECINCT = 'N';
 const SECTOR = 'B';
+
+/** Officers of the demo roster: one per car, same demo PIN (printed at start; demo only). */
+export const DEMO_PIN = '1234';
+export const DEMO_OFFICERS = [
+  { badge: '1001', name: 'Ofc. Dana Reyes', role: 'officer' as const },
+  { badge: '1002', name: 'Ofc. Sam Okafor', role: 'officer' as const },
+  { badge: '1003', name: 'Ofc. Kim Nguyen', role: 'officer' as const },
+  { badge: '2001', name: 'Sgt. Lee Park', role: 'supervisor' as const },
+];
 
 /** The preferred port if it is free, else one the OS picks (a second demo must still start). */
 async function portOr0(preferred: number): Promise<number> {
@@ -62,7 +74,18 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
     },
     'demo precinct',
   );
+  // The demo roster, in the precinct's state dir where a real station keeps its roster file.
+  await mkdir(precinctConfig.stateDir, { recursive: true });
+  const pinHash = await hashPin(DEMO_PIN);
+  await writeFile(join(precinctConfig.stateDir, 'roster.json'), JSON.stringify({ v: 1, officers: DEMO_OFFICERS.map((o) => ({ ...o, pinHash })) }, null, 2), { mode: 0o600 });
   const precinct = await startPrecinct({ config: precinctConfig, department: dept, log: log.child({ program: 'precinct' }) });
+  // Beat profiles, plans and a CARE report on the sector board, so every screen has content.
+  const sectorBoard = precinct.sectors.get(SECTOR)?.replica;
+  if (sectorBoard && Object.keys(sectorBoard.view().beats).length === 0) {
+    const care = { by: { kind: 'operator' as const, operatorId: 'demo-care', role: 'care' as const }, at: Date.now() };
+    for (const b of SAMPLE_BEATS) if (dept.beats[String(b.id)]?.sector === SECTOR) await sectorBoard.update((d) => board.upsertBeat(d, b, care));
+    await sectorBoard.update((d) => board.deliverReport(d, sampleReport(`${PRECINCT}${sector.beats[0]}1`, sector.beats[0]!, Date.now()), care));
+  }
   const operatorToken = await precinct.operators.add('demo-dispatcher', 'dispatcher');
 
   const vehicles: RunningVehicle[] = [];
@@ -143,6 +166,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     `  Precinct broker  : ${demo.precinct.brokerUrl}`,
     '',
     `  Dispatcher token : ${demo.operatorToken}`,
+    `  Sign on to a car : badge ${DEMO_OFFICERS.slice(0, 3).map((o) => o.badge).join(', ')} (one per car), PIN ${DEMO_PIN} (demo roster only)`,
     '',
     '  Post a call (it appears on the cars\' screens at once):',
     `    curl -s -X POST ${new URL('/api/v1/calls', demo.precinct.apiUrl).href} \\`,
