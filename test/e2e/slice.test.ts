@@ -6,6 +6,8 @@ import type { Browser } from 'playwright-core';
 import { createFleet, postCall, type Fleet } from '../helpers/fleet.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { join } from 'node:path';
+import { signOnPage, writePrecinctRoster } from '../unit/ui/fixture.js';
 
 describe('walking skeleton', () => {
   let fleet: Fleet;
@@ -21,6 +23,8 @@ describe('walking skeleton', () => {
   });
 
   it('shows a call created at the precinct on the car screen without a reload', async () => {
+    // The screen shows the board only to a signed-on officer: the precinct needs a roster.
+    await writePrecinctRoster(join(fleet.dir, 'precinct-N'));
     const precinct = await fleet.addPrecinct({ id: 'N' });
     const car = await fleet.addVehicle({ precinct, vehicleId: 'V2001', unit: 'NB11', beat: 'B1' });
     await waitFor(() => car.transport.isOnline(), { what: 'car online' });
@@ -28,6 +32,8 @@ describe('walking skeleton', () => {
     const page = await browser.newPage();
     await page.goto(car.url);
     expect(await page.locator('#unit').textContent()).toBe('NB11');
+    await waitFor(() => car.screen.roster(), { what: 'roster on the car' });
+    await signOnPage(page);
     let navigations = 0;
     page.on('framenavigated', () => navigations++);
 

@@ -1,6 +1,7 @@
 // The in-car screen over a real board on disk (ui/standalone.ts), with a roster of two officers,
 // for the route tests (app.request) and the Chromium tests (served on an ephemeral port).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -82,4 +83,20 @@ export async function openUi(opts: Partial<VehicleUiOptions> & { roster?: Roster
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Writes the test roster as the precinct's roster file (its state dir), before it starts. */
+export async function writePrecinctRoster(stateDir: string): Promise<void> {
+  const r = await testRoster();
+  await mkdir(stateDir, { recursive: true });
+  // Officer 4711 signs on in one car, supervisor 9001 in another.
+  await writeFile(join(stateDir, 'roster.json'), JSON.stringify({ v: 1, officers: r.officers }));
+}
+
+/** Signs on through the page like an officer: badge, PIN, Sign on. */
+export async function signOnPage(page: Page, who: { badge: string; pin: string } = OFFICER): Promise<void> {
+  await page.locator('#badge').fill(who.badge);
+  await page.locator('#pin').fill(who.pin);
+  await page.locator('#signon-form button[type="submit"]').click();
+  await page.locator('body[data-session="active"]').waitFor({ timeout: 10_000 });
 }
