@@ -1,0 +1,105 @@
+// Deployment: the systemd units pass `systemd-analyze verify` (Debian's systemd), install.sh
+// does what it says (dry run), and the daemon refuses a sector board newer than itself with one
+// line and exit code 3 (which the units name in RestartPreventExitStatus), touching nothing.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as Automerge from '@automerge/automerge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packagePath } from '../../../daemon/paths.js';
+import { createBoard, docIdOf } from '../../../sync/board.js';
+import { FileDocStore } from '../../../sync/doc-store.js';
+import { freePort } from '../../helpers/free-port.js';
+import { MDT, mdt } from './cli.js';
+
+const run = promisify(execFile);
+
+async function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(cmd, args, { env: { ...process.env, ...env }, timeout: 30_000 });
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('deployment', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mdt-deploy-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(['mdt-vehicle.service', 'mdt-precinct.service'])('%s passes systemd-analyze verify', async (unit) => {
+    // verify checks that ExecStart's binary exists: point a copy at this node and the built CLI.
+    const text = await readFile(packagePath('deploy', unit), 'utf8');
+    expect(text).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/mdt\/current\/dist\/daemon\/main\.js /m);
+    const copy = join(dir, unit);
+    await writeFile(copy, text.replace('ExecStart=/usr/bin/node /opt/mdt/current/dist/daemon/main.js', `ExecStart=${process.execPath} ${MDT}`));
+    const r = await sh('systemd-analyze', ['verify', copy]);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    // The hardening the issue asks for is there, and the secret comes as a credential.
+    for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'Restart=on-failure', 'RestartPreventExitStatus=2 3', 'Type=notify', 'WatchdogSec=']) {
+      expect(text).toContain(line);
+    }
+    expect(text).toMatch(/^User=mdt/m);
+    expect(text).toMatch(/^StateDirectory=mdt/m);
+    if (unit === 'mdt-vehicle.service') expect(text).toContain('LoadCredential=broker-password:/etc/mdt/broker-password');
+  });
+
+  it('install.sh: a dry run shows the package, the user, the release switch and the unit', async () => {
+    const prefix = join(dir, 'opt');
+    const r = await sh('bash', [packagePath('deploy', 'install.sh'), 'vehicle', '--dry-run'], { MDT_PREFIX: prefix });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`+ env -C ${prefix}/releases/0.1.0.new npm ci --omit=dev --ignore-scripts`);
+    expect(r.out).toContain(`+ mv -Tf ${prefix}/current.new ${prefix}/current`);
+    expect(r.out).toContain('+ install -d -m 0750 -o root -g mdt /etc/mdt');
+    expect(r.out).toContain('would install /etc/systemd/system/mdt-vehicle.service');
+    // A dry run changes nothing.
+    await expect(readdir(prefix)).rejects.toThrow();
+
+    const bad = await sh('bash', [packagePath('deploy', 'install.sh'), 'tractor']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('unknown argument "tractor"');
+  });
+
+  it('the daemon refuses a board newer than it knows, in one line, exit 3, leaving it untouched', async () => {
+    const stateDir = join(dir, 'car-state');
+    const boards = join(stateDir, 'boards');
+    await mkdir(boards, { recursive: true });
+    const store = new FileDocStore(boards);
+    const newer = Automerge.change(createBoard('B', '1'), (d) => {
+      (d as unknown as { schemaVersion: number }).schemaVersion = 99;
+    });
+    await store.save(docIdOf('B', '1'), newer);
+    await store.close();
+    const before = await Promise.all((await readdir(boards)).sort().map((f) => readFile(join(boards, f))));
+
+    const cfg = join(dir, 'vehicle.json');
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        vehicle: { id: 'V1001', unit: 'NB11', homeBeat: 'B1', sector: 'B', precinct: 'N' },
+        brokers: [{ url: `mqtt://127.0.0.1:${await freePort()}` }],
+        credentials: { password: 'a-long-enough-test-secret' },
+        ui: { port: 0 },
+        stateDir,
+        hardware: { gps: { kind: 'sim' }, modem: { kind: 'none' }, inputs: { kind: 'none' } },
+      }),
+    );
+    const r = await mdt(['vehicle', '--config', cfg]);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^mdt vehicle: .*schema version 99.*upgrade the daemon/);
+    expect(lines[0]).toContain('docs/precinct-guide.md');
+    const after = await Promise.all((await readdir(boards)).sort().map((f) => readFile(join(boards, f))));
+    expect(after).toEqual(before);
+  });
+});
