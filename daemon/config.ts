@@ -113,6 +113,18 @@ export const precinctConfigSchema = z
     departmentFile: z.string().optional(),
     /** Officers who may sign on (sync/roster.ts file format); default: roster.json in stateDir. */
     rosterFile: z.string().optional(),
+    /** The dispatch policy (docs/dispatch.md). */
+    dispatch: z
+      .object({
+        /** How long a non-emergency call waits for its busy beat officer before going to another unit. */
+        holdMinutes: z.number().positive().max(240).default(30),
+        /** The yearly schedule (JSON or CSV, docs/dispatch.md); without it the board's roster (home beats) names beat officers. */
+        scheduleFile: z.string().optional(),
+        /** A call reported this long after the incident (CAD `occurredAt`) is a late report: the beat officer's, even at P1. */
+        lateReportMinutes: z.number().int().min(1).max(10_080).default(60),
+      })
+      .strict()
+      .default({ holdMinutes: 30, lateReportMinutes: 60 }),
     log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
   })
   .strict();
@@ -172,6 +184,7 @@ export async function loadPrecinctConfig(file: string): Promise<PrecinctConfig> 
   cfg.stateDir = relativeTo(file, cfg.stateDir)!;
   cfg.departmentFile = relativeTo(file, cfg.departmentFile);
   cfg.rosterFile = relativeTo(file, cfg.rosterFile);
+  cfg.dispatch.scheduleFile = relativeTo(file, cfg.dispatch.scheduleFile);
   if (cfg.mqtt.tls) {
     cfg.mqtt.tls.certFile = relativeTo(file, cfg.mqtt.tls.certFile)!;
     cfg.mqtt.tls.keyFile = relativeTo(file, cfg.mqtt.tls.keyFile)!;
