@@ -10,7 +10,7 @@
 // without --force.
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
-import { chown, mkdir, readFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadPrecinctConfig, parseConfig, vehicleConfigSchema, SAMPLE_DEPARTMENT, type VehicleConfig, type PrecinctConfig } from './config.js';
@@ -96,15 +96,28 @@ export function apiRegistrar(client: FleetClient): Registrar {
 export async function fileRegistrar(precinct: PrecinctConfig, department: Department): Promise<Registrar> {
   await refuseIfStationRunning(precinct, 'register through it with --precinct-api URL --token-file FILE');
   const file = registryFile(precinct);
+  await mkdir(precinct.stateDir, { recursive: true, mode: 0o750 });
   const registry = await VehicleRegistry.open(file);
   return {
     where: `registry ${file}`,
     async register(req) {
       const r = await registerVehicle(registry, department, req);
       if ('conflict' in r) throw new UsageError(`${r.field}: ${r.conflict}`);
+      await ownedLikeDir(file, precinct.stateDir);
       return r.outcome;
     },
   };
+}
+
+/**
+ * Run as root on the station, a rewritten file would belong to root and the station (its own
+ * user) could no longer read it: give it the owner of the state directory, as the station's own
+ * writes have.
+ */
+async function ownedLikeDir(file: string, dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const d = await stat(dir);
+  await chown(file, d.uid, d.gid);
 }
 
 export function registryFile(precinct: PrecinctConfig): string {
@@ -173,7 +186,7 @@ export interface ProvisionOptions {
   hardwareFile?: string;
   registrars: Registrar[];
   force: boolean;
-  /** Owner of the written config (the service user); the secret stays with the caller. */
+  /** Owner of the written config (default: the service user `mdt` when root runs this); the secret stays root's. */
   owner?: string;
   department?: Department;
   print: (line: string) => void;
@@ -291,18 +304,30 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await mkdir(dir, { recursive: true, mode: 0o750 });
   const wrote = freshSecret || text !== existingText;
   if (freshSecret) await writeFileAtomic(secretFile, secret + '\n', 0o600);
+  const owner = opts.owner ?? (await defaultOwner());
   if (text !== existingText) {
     await writeFileAtomic(configFile, text, 0o600);
-    if (opts.owner) await chownTo(configFile, opts.owner);
+    if (owner) await chownTo(configFile, owner);
   }
   opts.print(
     wrote
-      ? `wrote ${configFile} (0600${opts.owner ? `, owner ${opts.owner}` : ''})${freshSecret ? ` and ${secretFile} (0600, the systemd credential "${PASSWORD_CREDENTIAL}")` : ''}`
+      ? `wrote ${configFile} (0600${owner ? `, owner ${owner}` : ''})${freshSecret ? ` and ${secretFile} (0600, the systemd credential "${PASSWORD_CREDENTIAL}")` : ''}`
       : `${configFile} already provisioned as vehicle ${opts.vehicleId}: nothing changed`,
   );
   opts.print(`vehicle ${opts.vehicleId}, unit ${opts.unit}, beat ${beat.id}, sector ${beat.sector}, precinct ${beat.precinct}; brokers ${opts.brokers.map((b) => b.url).join(', ')}`);
   opts.print(`next: mdt selftest --config ${configFile}`);
   return { config, configFile, secretFile, outcomes, wrote };
+}
+
+/** The car's service user (deploy/install.sh creates it), when root provisions: it must read the config. */
+async function defaultOwner(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    await run('id', ['-u', 'mdt']);
+    return 'mdt';
+  } catch {
+    return undefined;
+  }
 }
 
 async function chownTo(file: string, user: string): Promise<void> {
@@ -382,7 +407,10 @@ export async function revokeVehicle(t: AdminTarget, vehicleId: string): Promise<
   const before = registry.get(vehicleId);
   if (!before) throw new UsageError(`vehicle ${vehicleId} is not registered in ${file}`);
   const alreadyRevoked = before.revokedAt !== undefined;
-  if (!alreadyRevoked) await registry.revoke(vehicleId);
+  if (!alreadyRevoked) {
+    await registry.revoke(vehicleId);
+    await ownedLikeDir(file, needPrecinct(t).stateDir);
+  }
   const v = registry.get(vehicleId)!;
   return {
     summary: { vehicleId, unitId: v.unitId, sector: v.sector, precinct: v.precinct, registeredAt: new Date(v.registeredAt).toISOString(), revokedAt: new Date(v.revokedAt!).toISOString() },
@@ -408,6 +436,7 @@ export async function addOperator(precinct: PrecinctConfig, id: string, role: St
   const file = join(precinct.stateDir, 'operators.json');
   const operators = await OperatorRegistry.open(file);
   const token = await operators.add(id, role);
+  await ownedLikeDir(file, precinct.stateDir);
   return { token, file, restartNeeded: await stationRunning(precinct) };
 }
 
