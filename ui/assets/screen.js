@@ -85,7 +85,7 @@
   function showView(view) {
     document.querySelectorAll('[data-view]').forEach((b) => b.setAttribute('aria-selected', String(b.dataset.view === view)));
     document.querySelectorAll('main > section').forEach((s) => { s.hidden = s.id !== 'view-' + view; });
-    body.dataset.view = view;
+    body.dataset.screen = view;
   }
   function applySelection() {
     let found = false;
