@@ -61,6 +61,7 @@ export class PeerSync<T> {
   readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0 };
   private readonly store: SyncStateStore;
   private shadow: A.Doc<T> | undefined;
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
@@ -110,8 +111,18 @@ export class PeerSync<T> {
     await this.flush(peerId);
   }
 
-  /** Handles one MQTT message on a sync topic. Bad input is logged and dropped, never thrown. */
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * Handles one MQTT message on a sync topic. Bad input is logged and dropped, never thrown.
+   * Messages are processed one at a time, in arrival order (the shadow copy must never be ahead
+   * of the replica when the next message is applied).
+   */
+  handle(topic: string, payload: Buffer): Promise<void> {
+    const run = this.handling.then(() => this.handleOne(topic, payload));
+    this.handling = run.catch((err: unknown) => this.opts.log.error({ err, topic }, 'sync handler failed'));
+    return this.handling;
+  }
+
+  private async handleOne(topic: string, payload: Buffer): Promise<void> {
     const t = parseTopic(topic);
     if (!t || t.kind !== 'sync' || t.to !== this.opts.selfPeer || t.sector !== this.opts.sector) return;
     if (this.opts.allowPeer && !this.opts.allowPeer(t.from)) {
@@ -144,93 +155,45 @@ export class PeerSync<T> {
         return;
       }
     }
-    let incoming: ReturnType<typeof A.decodeSyncMessage>;
-    try {
-      incoming = A.decodeSyncMessage(env.body);
-    } catch (err) {
-      this.reject(t.from, payload.length, `not a sync message: ${(err as Error).message}`);
-      return;
-    }
     const state = this.state(t.from);
-    let next = state;
-    let brings: boolean;
+    // Every message is applied first to a private copy of the board at the same heads (the
+    // shadow). Why: receiveSyncMessage marks the doc it is given as outdated even when nothing
+    // changes, and SectorReplica.update keeps its old doc when the heads do not move, so acks
+    // (most messages) must never touch the replica; and a refused message must leave no trace.
+    let shadow: A.Doc<T>;
+    let next: A.SyncState;
+    const before = A.getHeads(this.syncShadow());
     try {
-      brings = this.bringsNewChanges(incoming.changes);
+      [shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
     } catch (err) {
-      this.reject(t.from, payload.length, `undecodable change in sync message: ${(err as Error).message}`);
+      this.shadow = undefined;
+      this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
       return;
     }
-    if (!brings) {
-      // Acks, heads and Bloom filters only. receiveSyncMessage marks the doc it is given as
-      // outdated even when nothing changes, and SectorReplica.update keeps its old doc when the
-      // heads do not move, so these never touch the replica: they update our sync state against
-      // a private copy at the same heads (one copy per document, brought forward per change).
-      try {
-        [this.shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
-      } catch (err) {
-        this.shadow = undefined;
-        this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
-        return;
-      }
-      this.setState(t.from, next);
-      await this.flush(t.from);
-      return;
-    }
-    let forged: string | undefined;
-    try {
-      await this.opts.replica.update((doc) => {
-        const before = A.getHeads(doc);
-        const [newDoc, newState] = A.receiveSyncMessage(doc, state, env.body);
-        forged = bound ? checkAuthorship(newDoc, before, bound) : undefined;
-        // Throwing makes update() keep the board exactly as it was (nothing is saved).
-        if (forged) throw new Error(forged);
-        next = newState;
-        return newDoc;
-      });
-    } catch (err) {
+    this.shadow = shadow;
+    const after = A.getHeads(shadow);
+    if (after.length !== before.length || after.some((h, i) => h !== before[i])) {
+      const forged = bound ? checkAuthorship(shadow, before, bound) : undefined;
       if (forged) {
-        // No reply: the sender's sync state marks those changes as sent, so it does not resend
-        // them in a loop; its next hello (reconnect) tries once more and is refused again.
+        // The shadow now holds the refused changes: drop it. No reply: the sender's sync state
+        // marks those changes as sent, so it does not resend them in a loop; its next hello
+        // (reconnect) tries once more and is refused again.
+        this.shadow = undefined;
         this.stats.forged += 1;
         this.opts.log.error({ from: t.from, bytes: payload.length, reason: forged }, 'sync refused: change not authored by the sending vehicle');
         return;
       }
-      this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
-      return;
+      try {
+        await this.opts.replica.update((doc) => A.receiveSyncMessage(doc, state, env.body)[0]);
+      } catch (err) {
+        this.shadow = undefined;
+        this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
+        return;
+      }
     }
     this.setState(t.from, next);
     // Reply to the sender, and (via the replica's change event) fan out to the other peers.
     await this.flush(t.from);
-  }
-
-  /**
-   * Whether applying these changes moves our heads: at least one is new and every new one has its
-   * dependencies (known, or in the same message). Otherwise Automerge would only queue them.
-   */
-  private bringsNewChanges(changes: Uint8Array[]): boolean {
-    if (changes.length === 0) return false;
-    const doc = this.opts.replica.doc;
-    const inMessage = new Set<string>();
-    const fresh: Array<{ deps: string[] }> = [];
-    for (const chunk of changes) {
-      let c: { hash?: string; deps: string[] }[];
-      try {
-        const one = A.decodeChange(chunk);
-        c = [{ hash: one.hash, deps: one.deps }];
-      } catch {
-        // Automerge 3 sends a fresh peer the whole document as one compressed chunk, which is not
-        // a change: its heads say what it holds (rare: first contact only).
-        const whole = A.load(chunk);
-        c = A.getHeads(whole).map((h) => ({ hash: h, deps: [] }));
-        A.free(whole);
-      }
-      for (const x of c) {
-        if (!x.hash) continue;
-        inMessage.add(x.hash);
-        if (!A.hasHeads(doc, [x.hash])) fresh.push(x);
-      }
-    }
-    return fresh.length > 0 && fresh.every((c) => c.deps.every((d) => inMessage.has(d) || A.hasHeads(doc, [d])));
   }
 
   private syncShadow(): A.Doc<T> {
@@ -242,7 +205,11 @@ export class PeerSync<T> {
     const have = A.getHeads(this.shadow);
     const want = A.getHeads(doc);
     if (have.length !== want.length || have.some((h, i) => h !== want[i])) {
-      [this.shadow] = A.applyChanges(this.shadow, A.getChangesSince(doc, have));
+      try {
+        [this.shadow] = A.applyChanges(this.shadow, A.getChangesSince(doc, have));
+      } catch {
+        this.shadow = A.clone(doc);
+      }
     }
     return this.shadow;
   }

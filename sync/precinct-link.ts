@@ -47,6 +47,8 @@ interface Roamer {
   ready: Promise<void>;
   /** The last document the car synced, to restart its round after the link reconnects. */
   docId?: string;
+  /** Its latest retained messages (presence, position), republished when the link reconnects. */
+  retained: Map<string, Buffer>;
 }
 
 export class PrecinctLink {
@@ -102,7 +104,7 @@ export class PrecinctLink {
   }
 
   /** A vehicle of the neighbour's precinct, authenticated by OUR broker (provisioned here too). */
-  private roamerIdentity(client: Client): Omit<Roamer, 'ready'> | undefined {
+  private roamerIdentity(client: Client): Omit<Roamer, 'ready' | 'retained'> | undefined {
     const id = this.opts.broker.identityOf(client);
     if (!id || id.kind !== 'vehicle' || id.precinct !== this.opts.remote.precinct) return undefined;
     return { vehicleId: id.vehicleId, unitId: id.unitId, sector: id.sector };
@@ -123,7 +125,7 @@ export class PrecinctLink {
       () => undefined,
       (err: unknown) => this.opts.log.warn({ err, vehicle: who.vehicleId }, 'link subscription failed; relaying anyway'),
     );
-    this.roamers.set(client, { ...who, ready });
+    this.roamers.set(client, { ...who, ready, retained: new Map() });
     this.opts.log.info({ vehicle: who.vehicleId, sector: who.sector, home: this.opts.remote.precinct }, 'roaming car connected; relaying to its home precinct');
   }
 
@@ -153,6 +155,7 @@ export class PrecinctLink {
     if (t.kind === 'sync' && roamer && payload.length > 3) {
       roamer.docId = payload.subarray(3, 3 + payload[2]!).toString('utf8');
     }
+    if (packet.retain && roamer) roamer.retained.set(packet.topic, payload);
     // The last will is published after the client left (and its roamer entry with it).
     const ready = roamer?.ready ?? Promise.resolve();
     void ready.then(() =>
@@ -183,9 +186,16 @@ export class PrecinctLink {
     });
   }
 
-  /** After the link (re)connects, ask the home precinct to restart each roaming car's round. */
+  /**
+   * After the link (re)connects: republish each roaming car's retained presence and position
+   * (they may have been published while the link was down), and ask the home precinct to restart
+   * the car's sync round.
+   */
   private restartRounds(): void {
     for (const r of this.roamers.values()) {
+      for (const [topic, payload] of r.retained) {
+        void this.transport.publish(topic, payload, { qos: 1, retain: true }).catch(() => undefined);
+      }
       if (!r.docId) continue;
       const hello = encodeEnvelope({ kind: 'hello', docId: r.docId, body: new Uint8Array(0) });
       void this.transport
