@@ -58,7 +58,8 @@ export function stopOnSignal(stop: () => Promise<void>, log: Logger): Promise<vo
       }
       stopping = true;
       log.info({ signal }, 'stopping');
-      notifySystemd('--stopping', log);
+      // systemd-notify has no --stopping before v253; the assignment works everywhere.
+      notifySystemd('STOPPING=1', log);
       stop()
         .catch((err: unknown) => log.error({ err }, 'error while stopping'))
         .finally(() => {
