@@ -1,17 +1,23 @@
-// The precinct's HTTP API for the communications centre's CAD (calls) and CARE operators, plus a
-// read-only overview page. Every request needs an operator's bearer token and is audit-logged.
-import { Hono } from 'hono';
+// The precinct's HTTP API for the communications centre's CAD (calls) and CARE operators, the
+// policy overrides of dispatchers and Watch Commanders, and the Watch Commander console
+// (ui/console/). Every request needs an operator's credential (bearer token, or the console's
+// sign-in cookie) and is audit-logged with the operator. The OpenAPI document is at
+// /api/v1/openapi.json.
+import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { z } from 'zod';
 import type { Logger } from '../sync/logger.js';
 import type { Department } from './department.js';
 import type { Operator, OperatorRegistry } from './operators.js';
+import type { CallView } from '../sync/schema.js';
 import type { VehicleRegistry } from '../sync/credentials.js';
 import type { SectorState } from './precinct.js';
 import { createFleetApi } from './fleet-api.js';
-import * as board from '../sync/board.js';
-import type { OpContext, Priority } from '../sync/schema.js';
+import type { PrecinctDispatch } from '../dispatch/station.js';
+import * as actions from '../dispatch/operator-actions.js';
+import { ActionError } from '../dispatch/operator-actions.js';
+import { createConsole } from '../ui/console/routes.js';
 
 export interface PrecinctApiDeps {
   precinct: { id: string; name: string };
@@ -19,31 +25,44 @@ export interface PrecinctApiDeps {
   sectors: Map<string, SectorState>;
   operators: OperatorRegistry;
   registry: VehicleRegistry;
+  dispatch: PrecinctDispatch;
   log: Logger;
 }
 
+const ID = /^[A-Za-z0-9_.-]{1,40}$/;
+/** Epoch milliseconds or an ISO 8601 date-time. */
+const instant = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((t) => Date.parse(t))]);
+
 export const newCallSchema = z
   .object({
-    cadNumber: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, "_", "." or "-"').optional(),
-    type: z.string().min(1).max(80),
-    priority: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
-    late: z.boolean().optional(),
+    cadNumber: z.string().regex(ID, 'letters, digits, "_", "." or "-"').optional(),
+    type: z.string().min(1).max(64),
+    priority: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).describe('1 = emergency (dispatched immediately) .. 4'),
+    late: z.boolean().optional().describe('reported after a significant delay: goes to the beat officer like a non-emergency call'),
+    occurredAt: instant.optional().describe('when the incident happened; older than dispatch.lateReportMinutes makes the call late'),
     address: z.string().min(1).max(200),
     beat: z.string().min(1).max(40),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
-    callerNotes: z.string().max(4000).optional(),
+    callerNotes: z.string().max(2000).optional(),
   })
   .strict();
+export const updateCallSchema = z.object({ note: z.string().min(1).max(2000).describe('supplementary information from the CAD, added to the history') }).strict();
+export const reasonSchema = z.object({ reason: z.string().min(1).max(160) }).strict();
+export const assignSchema = z.object({ unitId: z.string().regex(ID), reason: z.string().min(1).max(160) }).strict();
+export const extendSchema = z.object({ minutes: z.number().int().min(1).max(120), reason: z.string().min(1).max(120) }).strict();
+export const reportSchema = z
+  .object({
+    beat: z.string().min(1).max(40).describe('beat where the incident happened: its beat officers and the sector supervisors receive the report'),
+    callId: z.string().regex(ID).optional(),
+    title: z.string().min(1).max(200),
+    body: z.string().min(1).max(20_000),
+    incidentAt: instant,
+  })
+  .strict();
+export const readSchema = z.object({ readerId: z.string().regex(ID).describe('the supervisor reading the report') }).strict();
 
 type Env = { Variables: { operator: Operator } };
-
-let cadSeq = 0;
-function nextCadNumber(): string {
-  cadSeq += 1;
-  const d = new Date();
-  return `${d.getUTCFullYear()}-${String(d.getTime() % 1_000_000).padStart(6, '0')}${cadSeq}`;
-}
 
 export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
   const { log } = deps;
@@ -70,6 +89,8 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     return c.redirect('/');
   });
 
+  // The API's own description, public like any API document: it holds no data.
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(deps.precinct)));
   app.route('/api/v1/fleet', createFleetApi(deps)); // before the auth below: fleet routes check their own roles
   app.use('*', async (c, next) => {
     const started = Date.now();
@@ -86,10 +107,26 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     log.info({ audit: true, operator: operator.id, role: operator.role, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started }, 'audit');
   });
 
-  const ctx = (op: Operator): OpContext => ({
-    by: { kind: 'operator', operatorId: op.id, role: op.role },
-    at: Date.now(),
+  const actionDeps = (): actions.ActionDeps => ({ precinct: deps.precinct, department: deps.department, sectors: deps.sectors, dispatch: deps.dispatch });
+
+  /** Parses a JSON body with a zod schema; a failure is a 400 naming the field. */
+  const body = async <S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.infer<S>> => {
+    const raw: unknown = await c.req.json().catch(() => undefined);
+    if (raw === undefined) throw new ActionError(400, 'invalid', '(body)', 'expected a JSON body (content-type: application/json)');
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const message = issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid body');
+      throw new ActionError(400, 'invalid', issue?.path.join('.') || '(body)', message);
+    }
+    return parsed.data;
+  };
+  app.onError((err, c) => {
+    const e = actions.fromBoardError(err);
+    if (!(err instanceof ActionError) && !(err instanceof Error && err.name === 'BoardError')) log.error({ err, path: c.req.path }, 'request failed');
+    return c.json({ error: e.code, ...(e.field ? { field: e.field } : {}), message: e.message }, e.status);
   });
+  const callJson = (call: CallView, sector: string) => ({ sector, call, decision: actions.lastDecision(call) ?? null });
 
   app.get('/api/v1/sectors', (c) =>
     c.json({ precinct: deps.precinct, sectors: [...deps.sectors.keys()].map((s) => ({ id: s, beats: deps.department.sectors[s]?.beats ?? [] })) }),
@@ -98,45 +135,110 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
   app.get('/api/v1/sectors/:sector/board', (c) => {
     const st = deps.sectors.get(c.req.param('sector'));
     if (!st) return c.json({ error: 'not_found', field: 'sector', message: 'sector not served by this precinct' }, 404);
-    return c.json({ board: st.replica.view(), presence: Object.fromEntries(st.presence), alerts: st.alerts });
+    return c.json({ board: st.replica.view(), presence: Object.fromEntries(st.presence), alerts: st.alerts, expected: deps.dispatch.dispatcher.expectations(c.req.param('sector')) });
   });
 
   app.post('/api/v1/calls', async (c) => {
-    const parsed = newCallSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return c.json({ error: 'invalid', field: issue?.path.join('.') || '(body)', message: issue?.message ?? 'invalid body' }, 400);
-    }
-    const input = parsed.data;
-    const beat = deps.department.beats[input.beat];
-    if (!beat) return c.json({ error: 'invalid', field: 'beat', message: `unknown beat ${input.beat}` }, 400);
-    const st = deps.sectors.get(beat.sector);
-    if (!st) return c.json({ error: 'invalid', field: 'beat', message: `beat ${input.beat} is in sector ${beat.sector}, not served by precinct ${deps.precinct.id}` }, 400);
-    const cadNumber = input.cadNumber ?? nextCadNumber();
-    try {
-      await st.replica.update((d) =>
-        board.createCall(d, { ...input, cadNumber, priority: input.priority as Priority }, ctx(c.get('operator'))),
-      );
-    } catch (err) {
-      const e = err as Error & { code?: string; field?: string };
-      return c.json({ error: e.code ?? 'refused', field: e.field, message: e.message }, 409);
-    }
-    log.info({ cadNumber, sector: beat.sector, beat: input.beat, priority: input.priority }, 'call created');
-    return c.json({ id: cadNumber, sector: beat.sector }, 201);
+    const input = await body(c, newCallSchema);
+    const { id, sector, call } = await actions.createCall(actionDeps(), c.get('operator'), input);
+    log.info({ cadNumber: id, sector, beat: input.beat, priority: input.priority, state: call.state }, 'call created');
+    return c.json({ id, ...callJson(call, sector) }, 201);
+  });
+  app.get('/api/v1/calls/:id', (c) => {
+    const { sector, call } = actions.findCall(actionDeps(), c.req.param('id'));
+    return c.json(callJson(call, sector));
+  });
+  app.patch('/api/v1/calls/:id', async (c) => {
+    const call = await actions.updateCall(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, updateCallSchema));
+    return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/calls/:id/cancel', async (c) => {
+    const call = await actions.cancelCall(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, reasonSchema));
+    return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/calls/:id/assign', async (c) => {
+    const call = await actions.assignByHand(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, assignSchema));
+    log.info({ audit: true, operator: c.get('operator').id, callId: call.id, unit: call.assigned[0] }, 'override: unit assigned by hand');
+    return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/calls/:id/release', async (c) => {
+    const call = await actions.releaseHold(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, reasonSchema));
+    log.info({ audit: true, operator: c.get('operator').id, callId: call.id }, 'override: hold released');
+    return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/calls/:id/extend', async (c) => {
+    const input = await body(c, extendSchema);
+    const call = await actions.extendHold(actionDeps(), c.get('operator'), c.req.param('id'), input);
+    log.info({ audit: true, operator: c.get('operator').id, callId: call.id, minutes: input.minutes }, 'override: hold extended');
+    return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/reports', async (c) => {
+    const result = await actions.createReport(actionDeps(), c.get('operator'), await body(c, reportSchema));
+    log.info({ audit: true, operator: c.get('operator').id, report: result.id, sector: result.sector, recipients: result.recipients.length }, 'CARE report delivered');
+    return c.json(result, 201);
+  });
+  app.post('/api/v1/sectors/:sector/reports/:id/read', async (c) => {
+    await actions.markReportRead(actionDeps(), c.get('operator'), c.req.param('sector'), c.req.param('id'), await body(c, readSchema));
+    return c.json({ ok: true });
   });
 
-  app.get('/', (c) => {
-    const rows = [...deps.sectors.entries()].map(([s, st]) => {
-      const v = st.replica.view();
-      const units = Object.values(v.units);
-      const calls = Object.values(v.calls).filter((x) => x.state !== 'cleared' && x.state !== 'cancelled');
-      return html`<section><h2>Sector ${s}</h2>
-        <h3>Units</h3><ul>${units.map((u) => html`<li>${u.callSign} (${u.id}): ${u.status} ${st.presence.get(u.id)?.state ?? 'never seen'}</li>`)}</ul>
-        <h3>Open calls</h3><ul>${calls.map((x) => html`<li>P${x.priority} ${x.type} at ${x.address} (beat ${x.beat}): ${x.state} ${x.assigned.join(', ')}</li>`)}</ul></section>`;
-    });
-    return c.html(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${deps.precinct.name}</title></head>
-      <body><h1>${deps.precinct.name}</h1>${rows}</body></html>`);
-  });
+  app.route('/', createConsole({ precinct: deps.precinct, department: deps.department, sectors: deps.sectors, dispatch: () => deps.dispatch, log }));
 
   return app;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI 3.1: request bodies come from the same zod schemas that validate them, so the document
+// cannot drift from the code.
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+const errorResponse = {
+  description: 'refused: `error` is a stable code, `field` the input at fault, `message` for people',
+  content: { 'application/json': { schema: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } } } } },
+};
+const callResponse = {
+  description: 'the call as on the board, with the policy\'s latest decision (hold reason or dispatch reason)',
+  content: { 'application/json': { schema: { type: 'object', properties: { sector: { type: 'string' }, call: { type: 'object' }, decision: { type: ['string', 'null'] } } } } },
+};
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the call id (its CAD number)' }];
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
+
+export function openApiDocument(precinct: { id: string; name: string }): Record<string, unknown> {
+  const op = (summary: string, extra: Record<string, unknown>) => ({ summary, security: [{ bearer: [] }], ...extra });
+  return {
+    openapi: '3.1.0',
+    info: { title: `${precinct.name} station API (mdt)`, version: '1', description: 'CAD and CARE intake, dispatch overrides and boards of one precinct. Dispatch policy: docs/dispatch.md.' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an operator token `<operatorId>.<secret>` (roles dispatcher, watch_commander, care)' } } },
+    paths: {
+      '/api/v1/sectors': { get: op('Sectors of this precinct and their beats', { responses: { 200: { description: 'sectors' }, ...errors } }) },
+      '/api/v1/sectors/{sector}/board': {
+        get: op('A sector board: calls (with history and holds), units, inbox; presence, alerts, units expected on duty', {
+          parameters: [{ name: 'sector', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'board' }, ...errors },
+        }),
+      },
+      '/api/v1/calls': { post: op('Create a call (dispatcher, watch_commander); the policy decides before the answer', { requestBody: json(newCallSchema), responses: { 201: callResponse, ...errors } }) },
+      '/api/v1/calls/{id}': {
+        get: op('A call, wherever it is in the precinct', { parameters: idParam, responses: { 200: callResponse, ...errors } }),
+        patch: op('Update a call: a CAD supplement added to its history (the board keeps the original report)', { parameters: idParam, requestBody: json(updateCallSchema), responses: { 200: callResponse, ...errors } }),
+      },
+      '/api/v1/calls/{id}/cancel': { post: op('Cancel a call', { parameters: idParam, requestBody: json(reasonSchema), responses: { 200: callResponse, ...errors } }) },
+      '/api/v1/calls/{id}/assign': { post: op('Override: assign a unit by hand (recorded with the operator and reason)', { parameters: idParam, requestBody: json(assignSchema), responses: { 200: callResponse, ...errors } }) },
+      '/api/v1/calls/{id}/release': { post: op('Override: release a hold; the nearest available unit of the sector gets the call', { parameters: idParam, requestBody: json(reasonSchema), responses: { 200: callResponse, ...errors } }) },
+      '/api/v1/calls/{id}/extend': { post: op('Override: extend a hold by some minutes', { parameters: idParam, requestBody: json(extendSchema), responses: { 200: callResponse, ...errors } }) },
+      '/api/v1/reports': {
+        post: op('Enter a CARE report (care, watch_commander): delivered to the beat officers of the beat and the sector supervisors', {
+          requestBody: json(reportSchema),
+          responses: { 201: { description: '{ id, sector, recipients }' }, ...errors },
+        }),
+      },
+      '/api/v1/sectors/{sector}/reports/{id}/read': {
+        post: op('Record that a supervisor read a report', {
+          parameters: [{ name: 'sector', in: 'path', required: true, schema: { type: 'string' } }, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: json(readSchema),
+          responses: { 200: { description: 'recorded' }, ...errors },
+        }),
+      },
+    },
+  };
 }

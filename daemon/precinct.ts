@@ -24,6 +24,7 @@ import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/pr
 import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
 import { encodeRoster, readRosterFile, rosterForSector, type RosterFile } from '../sync/roster.js';
+import { startPrecinctDispatch, type PrecinctDispatch } from '../dispatch/station.js';
 
 
 export interface SectorState {
@@ -48,6 +49,8 @@ export interface RunningPrecinct {
   registry: VehicleRegistry;
   operators: OperatorRegistry;
   sectors: Map<string, SectorState>;
+  /** The dispatch policy at work on the boards (dispatch/station.ts). */
+  dispatch: PrecinctDispatch;
   /** Re-reads the roster file and publishes it (retained) to every served sector. */
   reloadRoster(): Promise<void>;
   stop(): Promise<void>;
@@ -245,7 +248,9 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     log.warn({}, 'links are ignored with an external broker: configure a Mosquitto bridge instead');
   }
 
-  const app = createPrecinctApi({ precinct: config.precinct, department, sectors, operators, registry, log: log.child({ component: 'api' }) });
+  // Dispatch after the boards are open: its first pass recovers the holds a previous run left.
+  const dispatch = await startPrecinctDispatch({ precinct: id, department, sectors, config: config.dispatch, log: log.child({ component: 'dispatch' }) });
+  const app = createPrecinctApi({ precinct: config.precinct, department, sectors, operators, registry, dispatch, log: log.child({ component: 'api' }) });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, () => resolve(s));
   });
@@ -265,12 +270,14 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     registry,
     operators,
     sectors,
+    dispatch,
     async reloadRoster() {
       await loadRoster();
       await publishRoster();
     },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatch.stop();
       for (const l of links) await l.close();
       await transport.close();
       await syncStates.flush();
