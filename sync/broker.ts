@@ -70,19 +70,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     // Car keep-alive is 15 s; allow up to 2 min for narrowband links but no more.
     keepaliveLimit: 120,
     maxClientsIdLength: 64,
-    preConnect(client, packet, done) {
+    authenticate(client, username, password, done) {
       // Persistent sessions (MQTT 3.1.1 §3.1.2.4, CleanSession=0) make the broker keep
       // subscriptions and queue QoS 1 messages for clients that may never return, and 3.1.1 has
-      // no session expiry: refused, so broker state never grows with the fleet's history. Our
-      // clients resync from the durable board on every connect instead.
-      if (!packet.clean) {
-        log.warn({ clientId: client.id }, 'broker refused a persistent session (clean session required)');
+      // no session expiry: refused (CONNACK 5), so broker state never grows with the fleet's
+      // history. Our clients resync from the durable board on every connect instead.
+      if (!client.clean) {
+        log.warn({ clientId: client.id, username }, 'broker refused a persistent session (clean session required)');
         done(authError('clean session required', NOT_AUTHORIZED), false);
         return;
       }
-      done(null, true);
-    },
-    authenticate(client, username, password, done) {
       if (!username || !password) {
         log.warn({ clientId: client.id }, 'broker refused connection without credentials');
         done(authError('credentials required', NOT_AUTHORIZED), false);

@@ -70,9 +70,14 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
     this.subscriptions.add(filter);
     const client = this.client;
     if (!client || !this.isOnline()) return false;
-    const granted = await client.subscribeAsync(filter, { qos: 1 });
-    // SUBACK return code 0x80 = failure (MQTT 3.1.1 §3.9.3).
-    return granted.every((g) => g.qos !== 128);
+    try {
+      await client.subscribeAsync(filter, { qos: 1 });
+      return true;
+    } catch (err) {
+      // SUBACK return code 0x80 = failure (MQTT 3.1.1 §3.9.3); MQTT.js rejects on it.
+      this.opts.log.error({ filter, err: (err as Error).message }, 'broker refused a subscription');
+      return false;
+    }
   }
 
   async unsubscribe(filter: string): Promise<void> {
@@ -177,11 +182,18 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
   }
 
   private async onConnected(client: MqttClient, broker: BrokerEndpoint): Promise<void> {
-    if (this.subscriptions.size > 0) {
-      const granted = await client.subscribeAsync([...this.subscriptions], { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
-      if (refused.length > 0) this.opts.log.error({ refused }, 'broker refused subscriptions (check the car\'s sector and ACL)');
-    }
+    // One SUBSCRIBE per filter: MQTT.js rejects a whole SUBACK when any code is 0x80 (MQTT 3.1.1
+    // §3.9.3), and one refused filter must not cost the others (or the link: we stay online).
+    const refused: string[] = [];
+    await Promise.all(
+      [...this.subscriptions].map((f) =>
+        client.subscribeAsync(f, { qos: 1 }).catch((err: unknown) => {
+          if (this.client !== client) throw err;
+          refused.push(f);
+        }),
+      ),
+    );
+    if (refused.length > 0) this.opts.log.error({ refused }, "broker refused subscriptions (check the car's sector and the ACL)");
     const birth = this.opts.birth?.();
     if (birth) await client.publishAsync(birth.topic, birth.payload, { qos: birth.qos, retain: birth.retain });
     this.attempt = 0;
