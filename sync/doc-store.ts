@@ -131,10 +131,12 @@ export class FileDocStore implements DocStore {
     const snapBytes = await readIfExists(p.snapshot);
     const logBytes = await readIfExists(p.log);
     if (!snapBytes && !logBytes) return undefined;
-    let doc = Automerge.init<StoredBoard>(actorId === undefined ? undefined : { actor: actorId });
+    const actorOpts = actorId === undefined ? undefined : { actor: actorId };
+    let doc = Automerge.init<StoredBoard>(actorOpts);
     if (snapBytes && snapBytes.length > 0) {
       try {
-        doc = Automerge.loadIncremental(doc, snapBytes);
+        // load() of a compressed snapshot is about twice as fast as loadIncremental() into init().
+        doc = Automerge.load<StoredBoard>(snapBytes, actorOpts);
       } catch (err) {
         // Snapshots are written by rename, so a bad one means media damage, not a torn write: keep
         // the bytes for forensics, carry on with what the log holds, and say so loudly.
@@ -211,8 +213,19 @@ export class FileDocStore implements DocStore {
       st.complete = size === 0 && snap === 0;
     }
     const known = st.heads.length > 0 && Automerge.hasHeads(doc, st.heads);
-    const bytes = known ? Automerge.saveSince(doc, st.heads) : Automerge.saveSince(doc, []);
-    if (!known && st.heads.length > 0) st.complete = false;
+    if (!known && st.complete && st.logBytes === 0 && st.snapshotBytes === 0) {
+      // Nothing on disk yet: start with a compressed snapshot, a tenth of the change-list size.
+      await this.compact(docId, doc, st);
+      return;
+    }
+    let bytes: Uint8Array;
+    if (known) bytes = Automerge.saveSince(doc, st.heads);
+    else {
+      // Another lineage than what is on disk (or a store that never loaded it): append the whole
+      // document, compressed; load() merges both and compaction folds them together.
+      bytes = Automerge.save(doc);
+      st.complete = false;
+    }
     if (bytes.length === 0) return;
     const record = frame(bytes);
     if (!st.log) {
