@@ -176,13 +176,13 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
       return;
     }
     this.armSilenceTimer();
-    this.setHealth('ok', { state: 'ok', detail: this.moduleId ?? 'input module responding', since: this.clock.now() });
-    if (parsed.kind === 'id') {
-      if (parsed.text !== this.moduleId) this.log.info({ id: parsed.text }, 'input module identified');
+    if (parsed.kind === 'id' && parsed.text !== this.moduleId) {
+      this.log.info({ id: parsed.text }, 'input module identified');
       this.moduleId = parsed.text;
-    } else if (parsed.kind === 'input') {
-      this.onLevel(parsed.input, parsed.active);
     }
+    const detail = this.moduleId ?? 'input module responding';
+    this.setHealth(`ok:${detail}`, { state: 'ok', detail, since: this.clock.now() });
+    if (parsed.kind === 'input') this.onLevel(parsed.input, parsed.active);
   }
 
   private onLevel(input: InputName, active: boolean): void {

@@ -1,0 +1,118 @@
+// SerialInputs over a real pseudo-terminal pair (socat) with the interface-module simulator on
+// the far end: levels, debounce, garbage, heartbeat loss, and the port vanishing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { InputModuleSimulator } from '../../../hardware/input-module-simulator.js';
+import { SerialInputs, type SerialInputsOptions } from '../../../hardware/inputs-serial.js';
+import type { DeviceHealth, InputEvent } from '../../../hardware/types.js';
+import { type PtyPair, createPtyPair } from '../../helpers/socat-pty.js';
+import { sleep, waitFor } from '../../helpers/wait-for.js';
+import { captureLog } from '../../unit/hardware/capture-log.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function rig(options: Partial<SerialInputsOptions> = {}, heartbeatMs = 100) {
+  const pair: PtyPair = await createPtyPair('vim');
+  cleanups.push(() => pair.close());
+  const module = new InputModuleSimulator(pair.simulatorPath, { heartbeatMs });
+  await module.open();
+  cleanups.push(() => module.close());
+  const log = captureLog();
+  const inputs = new SerialInputs({
+    path: pair.devicePath,
+    debounceMs: 30,
+    heartbeatTimeoutMs: 400,
+    reopen: { minMs: 50, maxMs: 300 },
+    log,
+    ...options,
+  });
+  const events: InputEvent[] = [];
+  const health: DeviceHealth[] = [];
+  inputs.on('input', (e) => events.push(e));
+  inputs.on('health', (h) => health.push(h));
+  cleanups.push(() => inputs.stop());
+  return { pair, module, inputs, log, events, health };
+}
+
+describe('SerialInputs over a pty', () => {
+  it('queries the module on open and reports every level, then changes with timestamps', async () => {
+    const { module, inputs, events } = await rig();
+    await inputs.start();
+    await waitFor(() => Object.keys(inputs.state()).length === 3, { what: 'initial levels' });
+    expect(module.received).toContain('?');
+    expect(inputs.state()).toEqual({ emergency: false, ignition: true, lights: false });
+    expect(inputs.health()).toMatchObject({ state: 'ok', detail: 'SIM-VIM fw1.0' });
+    expect(inputs.moduleIdentity()).toBe('SIM-VIM fw1.0');
+
+    const before = Date.now();
+    module.set('emergency', true);
+    await waitFor(() => events.some((e) => e.input === 'emergency' && e.active), { what: 'emergency event' });
+    const ev = events.find((e) => e.input === 'emergency' && e.active)!;
+    // Stamped when the line arrived, not when the debounce ended.
+    expect(ev.at).toBeGreaterThanOrEqual(before);
+    expect(ev.at - before).toBeLessThan(30);
+    expect(inputs.state().emergency).toBe(true);
+  });
+
+  it('debounces a chattering contact', async () => {
+    const { module, inputs, events } = await rig({ debounceMs: 80 });
+    await inputs.start();
+    await waitFor(() => inputs.state().lights === false);
+    const initial = events.length;
+    for (let i = 0; i < 3; i++) {
+      module.set('lights', true);
+      await sleep(10);
+      module.set('lights', false);
+      await sleep(10);
+    }
+    await sleep(150);
+    expect(events.length).toBe(initial); // never held long enough: no change
+    module.set('lights', true);
+    await waitFor(() => inputs.state().lights === true, { what: 'held level' });
+    expect(events.slice(initial)).toEqual([expect.objectContaining({ input: 'lights', active: true })]);
+  });
+
+  it('ignores garbage, bad checksums and unknown inputs, logging why', async () => {
+    const { module, inputs, events, log } = await rig();
+    await inputs.start();
+    await waitFor(() => inputs.health().state === 'ok');
+    const initial = events.length;
+    module.sendRaw('\u0000\u00ff\u00fe\r\nIN EMERG 1*00\r\nIN SIREN 1\r\nhello\r\nIN EMERG 7\r\n');
+    module.sendRaw(`${'#'.repeat(300)}\r\n`);
+    await waitFor(() => log.lines.filter((l) => l.msg === 'input module line ignored').length >= 6, { what: 'rejections' });
+    await sleep(80);
+    expect(events.length).toBe(initial);
+    expect(inputs.state().emergency).toBe(false);
+    const reasons = log.lines.filter((l) => l.msg === 'input module line ignored').map((l) => String(l.fields.reason));
+    expect(reasons).toEqual(expect.arrayContaining(['unknown input SIREN', 'unknown verb HELLO', 'level must be 0 or 1']));
+    expect(reasons.some((r) => r.startsWith('checksum 00 does not match'))).toBe(true);
+    expect(inputs.health().state).toBe('ok');
+  });
+
+  it('degrades when heartbeats stop and recovers when they resume', async () => {
+    const { module, inputs, health } = await rig();
+    await inputs.start();
+    await waitFor(() => inputs.health().state === 'ok');
+    module.silent = true;
+    await waitFor(() => health.at(-1)?.state === 'degraded', { what: 'silent', timeoutMs: 3000 });
+    expect(health.at(-1)).toMatchObject({ reason: 'input module silent for 0.4 s (check its power and cable)' });
+    module.silent = false;
+    await waitFor(() => inputs.health().state === 'ok', { what: 'heartbeat back' });
+  });
+
+  it('goes missing when the port vanishes and reopens when it returns, re-reading the levels', async () => {
+    const { pair, inputs, health } = await rig();
+    await inputs.start();
+    await waitFor(() => inputs.health().state === 'ok');
+    await pair.unplug();
+    await waitFor(() => health.at(-1)?.state === 'missing', { what: 'missing', timeoutMs: 3000 });
+    await pair.plug();
+    const again = new InputModuleSimulator(pair.simulatorPath, { heartbeatMs: 100 });
+    again.levels.ignition = false;
+    await again.open();
+    cleanups.push(() => again.close());
+    await waitFor(() => inputs.health().state === 'ok' && inputs.state().ignition === false, { what: 'back', timeoutMs: 5000 });
+  });
+});
