@@ -99,24 +99,27 @@ export async function collectDiag(opts: DiagOptions): Promise<DiagResult> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const work = await mkdtemp(join(tmpdir(), 'mdt-diag-'));
   try {
-    let id: string;
-    let stateDir: string;
-    let status: unknown;
-    let unit: string;
-    if (kind === 'vehicle') {
-      const s = await collectVehicleStatus(configFile);
-      id = String((s.config.vehicle as { id: string }).id);
-      stateDir = s.disk.dir;
-      status = s;
-      unit = 'mdt-vehicle.service';
-    } else {
-      const cfg = await loadPrecinctConfig(configFile);
-      id = `precinct-${cfg.precinct.id}`;
-      stateDir = cfg.stateDir;
-      unit = 'mdt-precinct.service';
-      const service = await serviceState(unit);
-      status = { versions: await versions(cfg.configVersion), config: redact(cfg), ...(service ? { service } : {}), disk: await diskUse(stateDir) };
+    const unit = kind === 'vehicle' ? 'mdt-vehicle.service' : 'mdt-precinct.service';
+    const o = raw as { vehicle?: { id?: unknown }; precinct?: { id?: unknown } };
+    let id = kind === 'vehicle' ? String(o.vehicle?.id ?? 'vehicle') : `precinct-${String(o.precinct?.id ?? 'unknown')}`;
+    let status: { disk?: { files: Array<{ path: string; bytes: number; modified: string }> } } & Record<string, unknown>;
+    try {
+      if (kind === 'vehicle') {
+        const s = await collectVehicleStatus(configFile);
+        id = String((s.config.vehicle as { id: string }).id);
+        status = s as unknown as typeof status;
+      } else {
+        const cfg = await loadPrecinctConfig(configFile);
+        id = `precinct-${cfg.precinct.id}`;
+        const service = await serviceState(unit);
+        status = { versions: await versions(cfg.configVersion), config: redact(cfg), ...(service ? { service } : {}), disk: await diskUse(cfg.stateDir) };
+      }
+    } catch (err) {
+      // A broken config is exactly when support needs the bundle: ship the error with the rest.
+      if (!(err instanceof ConfigError)) throw err;
+      status = { versions: await versions(1), configError: err.message };
     }
+    id = id.replace(/[^A-Za-z0-9_.-]/g, '_');
     const name = `mdt-diag-${id}-${stamp}`;
     const dir = join(work, name);
     const files: Record<string, string> = {
@@ -125,7 +128,7 @@ export async function collectDiag(opts: DiagOptions): Promise<DiagResult> {
       'config.redacted.json': JSON.stringify(redact(raw), null, 2) + '\n',
       'journal.txt': await journal(unit, sinceArg),
       'system.txt': systemFacts(),
-      'files.txt': ((status as { disk: { files: Array<{ path: string; bytes: number; modified: string }> } }).disk.files ?? [])
+      'files.txt': (status.disk?.files ?? [])
         .map((f) => `${f.modified}  ${String(f.bytes).padStart(12)}  ${f.path}`)
         .join('\n') + '\n',
     };

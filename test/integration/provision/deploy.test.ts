@@ -69,6 +69,44 @@ describe('deployment', () => {
     expect(bad.out).toContain('unknown argument "tractor"');
   });
 
+  it('mdt diag on a station: its config with link passwords redacted, state listed, no board contents', async () => {
+    const stateDir = join(dir, 'station');
+    await mkdir(join(stateDir, 'boards'), { recursive: true });
+    await writeFile(join(stateDir, 'boards', 'B%401.log'), 'board bytes that must stay home');
+    const cfg = join(dir, 'precinct.json');
+    await writeFile(
+      cfg,
+      JSON.stringify({
+        precinct: { id: 'N', name: 'North' },
+        links: [{ precinct: 'W', url: 'mqtt://precinct-w.example:1883', password: 'link-secret-never-shipped' }],
+        stateDir,
+      }),
+    );
+    const out = join(dir, 'station-diag.tar.gz');
+    const r = await mdt(['diag', '--config', cfg, '--out', out]);
+    expect(r.code).toBe(0);
+    const x = join(dir, 'station-diag');
+    await mkdir(x);
+    await run('tar', ['-xzf', out, '-C', x]);
+    const [bundle] = await readdir(x);
+    expect(bundle).toMatch(/^mdt-diag-precinct-N-\d{8}T\d{6}$/);
+    const config = await readFile(join(x, bundle!, 'config.redacted.json'), 'utf8');
+    expect(config).toContain('"password": "[redacted]"');
+    const all = (await Promise.all((await readdir(join(x, bundle!))).map((f) => readFile(join(x, bundle!, f), 'utf8')))).join('\n');
+    expect(all).not.toContain('link-secret-never-shipped');
+    expect(all).not.toContain('board bytes that must stay home');
+    expect(await readFile(join(x, bundle!, 'files.txt'), 'utf8')).toContain('boards/B%401.log');
+
+    // A config that does not load is when support needs the bundle most: the error rides along.
+    const broken = join(dir, 'broken-vehicle.json');
+    await writeFile(broken, JSON.stringify({ vehicle: { id: 'V7' }, brokers: [], credentials: { password: 'also-never-shipped' } }));
+    const b = await mdt(['diag', '--config', broken, '--out', join(dir, 'broken.tar.gz')]);
+    expect(b.code).toBe(0);
+    const { stdout } = await run('tar', ['-xzOf', join(dir, 'broken.tar.gz')]);
+    expect(stdout).toMatch(/"configError": ".*broken-vehicle\.json: vehicle\.unit: /);
+    expect(stdout).not.toContain('also-never-shipped');
+  });
+
   it('the daemon refuses a board newer than it knows, in one line, exit 3, leaving it untouched', async () => {
     const stateDir = join(dir, 'car-state');
     const boards = join(stateDir, 'boards');
