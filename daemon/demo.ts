@@ -17,6 +17,11 @@ import { createHardware } from '../hardware/factory.js';
 import { hashPin } from '../sync/roster.js';
 import * as board from '../sync/board.js';
 import { SAMPLE_BEATS, sampleReport } from '../ui/demo-data.js';
+import { loadSchedule, scheduledBeatOfficers } from '../dispatch/schedule.js';
+import { packagePath } from './paths.js';
+
+/** The sample yearly schedule of sector B (2026): it names the beat officers the policy dispatches to. */
+export const SAMPLE_SCHEDULE = packagePath('deploy', 'sample-department', 'schedule.json');
 
 export interface DemoOptions {
   stateDir?: string;
@@ -31,6 +36,8 @@ export interface RunningDemo {
   precinct: RunningPrecinct;
   vehicles: RunningVehicle[];
   operatorToken: string;
+  /** Opens the whole console: overrides and CARE report entry. */
+  watchCommanderToken: string;
   stop(): Promise<void>;
 }
 
@@ -71,6 +78,7 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
       mqtt: { host: '127.0.0.1', port: 0 },
       api: { host: '127.0.0.1', port: await portOr0(opts.basePort) },
       stateDir: join(stateDir, 'precinct'),
+      dispatch: { scheduleFile: SAMPLE_SCHEDULE },
     },
     'demo precinct',
   );
@@ -87,13 +95,16 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
     await sectorBoard.update((d) => board.deliverReport(d, sampleReport(`${PRECINCT}${sector.beats[0]}1`, sector.beats[0]!, Date.now()), care));
   }
   const operatorToken = await precinct.operators.add('demo-dispatcher', 'dispatcher');
+  const watchCommanderToken = await precinct.operators.add('demo-watch-commander', 'watch_commander');
+  // The cars are the beat officers of the watch on duty now, so the policy dispatches to them.
+  const { schedule } = await loadSchedule(SAMPLE_SCHEDULE, dept);
 
   const vehicles: RunningVehicle[] = [];
   const beats = sector.beats.slice(0, 3);
   for (const [i, beatId] of beats.entries()) {
     const beat = dept.beats[beatId]!;
     const vehicleId = `V${1001 + i}`;
-    const unit = `${PRECINCT}${beatId}1`;
+    const unit = scheduledBeatOfficers(schedule, beatId, Date.now())[0] ?? `${PRECINCT}${beatId}1`;
     const password = newSecret();
     await precinct.registry.register(vehicleId, { unitId: unit, sector: SECTOR, precinct: PRECINCT }, password);
     const config = parseConfig(
@@ -145,6 +156,7 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
     precinct,
     vehicles,
     operatorToken,
+    watchCommanderToken,
     async stop() {
       if (replay) clearInterval(replay);
       for (const v of vehicles) await v.stop();
@@ -166,6 +178,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     `  Precinct broker  : ${demo.precinct.brokerUrl}`,
     '',
     `  Dispatcher token : ${demo.operatorToken}`,
+    `  Watch Commander  : ${demo.watchCommanderToken}   (console overrides and CARE report entry)`,
+    `  Dispatch policy  : beat officers from ${SAMPLE_SCHEDULE} (watch on duty now); non-emergency calls wait up to 30 min for them`,
     `  Sign on to a car : badge ${DEMO_OFFICERS.slice(0, 3).map((o) => o.badge).join(', ')} (one per car), PIN ${DEMO_PIN} (demo roster only)`,
     '',
     '  Post a call (it appears on the cars\' screens at once):',
