@@ -216,3 +216,69 @@ function canConnect(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
   });
 }
+
+/** NMEA 0183 checksum: XOR of the characters between `$` and `*`, two hex digits. */
+function nmea(body: string): string {
+  let x = 0;
+  for (let i = 0; i < body.length; i++) x ^= body.charCodeAt(i);
+  return `$${body}*${x.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+/**
+ * One epoch of a stationary receiver with a 3D fix at `at` (RMC for date and speed, GGA for
+ * altitude and satellites, GSA for the fix mode). Used where a test needs a fix with the
+ * current time, which the recorded captures cannot give (their dates are years old).
+ */
+export function liveNmeaEpoch(at: Date, lat: number, lon: number): string[] {
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  const time = `${pad(at.getUTCHours(), 2)}${pad(at.getUTCMinutes(), 2)}${pad(at.getUTCSeconds(), 2)}.${pad(Math.floor(at.getUTCMilliseconds() / 10), 2)}`;
+  const date = `${pad(at.getUTCDate(), 2)}${pad(at.getUTCMonth() + 1, 2)}${pad(at.getUTCFullYear() % 100, 2)}`;
+  const dm = (deg: number, w: number): string => {
+    const a = Math.abs(deg);
+    const d = Math.floor(a);
+    return `${pad(d, w)}${((a - d) * 60).toFixed(4).padStart(7, '0')}`;
+  };
+  const latText = `${dm(lat, 2)},${lat >= 0 ? 'N' : 'S'}`;
+  const lonText = `${dm(lon, 3)},${lon >= 0 ? 'E' : 'W'}`;
+  return [
+    nmea(`GPRMC,${time},A,${latText},${lonText},0.0,0.0,${date},,,A`),
+    nmea(`GPGGA,${time},${latText},${lonText},1,08,0.9,52.4,M,-17.0,M,,`),
+    nmea('GPGSA,A,3,04,05,09,12,24,25,29,31,,,,,1.8,0.9,1.5'),
+  ];
+}
+
+/** A feeder that sends a current-time epoch every `intervalMs` (default 1 s, like a receiver). */
+export async function startLiveNmeaFeeder(options: { lat: number; lon: number; intervalMs?: number }): Promise<NmeaFeeder> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    const send = (): void => {
+      socket.write(liveNmeaEpoch(new Date(), options.lat, options.lon).map((l) => `${l}\r\n`).join(''));
+    };
+    send();
+    const timer = setInterval(send, options.intervalMs ?? 1000);
+    const forget = (): void => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    };
+    socket.on('close', forget);
+    socket.on('error', forget);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => connections,
+    dropClients: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
