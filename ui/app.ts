@@ -100,9 +100,15 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: Vehicl
     return next();
   });
 
+  // The frame each page was rendered with, for its first event stream (one use, then dropped):
+  // the page does not download and re-lay-out every fragment a second time on load.
+  const pageFrames = new Map<string, Frame>();
   app.get('/', (c) => {
-    const { frags, meta } = live.render();
-    return c.html(renderPage({ screen, csrf, theme, frags, meta, projection }));
+    const frame = live.render();
+    const frameId = randomBytes(9).toString('base64url');
+    pageFrames.set(frameId, frame);
+    if (pageFrames.size > 8) pageFrames.delete(pageFrames.keys().next().value!);
+    return c.html(renderPage({ screen, csrf, theme, frags: frame.frags, meta: frame.meta, projection, frameId }));
   });
   for (const [name, body] of Object.entries(assets)) {
     const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
@@ -128,6 +134,12 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: Vehicl
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
       const diff = new StreamDiff();
+      const since = c.req.query('since');
+      const seed = since ? pageFrames.get(since) : undefined;
+      if (since && seed) {
+        pageFrames.delete(since);
+        diff.seed(seed);
+      }
       const queue: Push[] = [];
       let wake: (() => void) | undefined;
       const onFrame = (f: Frame) => {

@@ -28,6 +28,12 @@ export class StreamDiff {
   private last: Fragments | undefined;
   private lastMeta = '';
 
+  /** Starts from what the page was rendered with, so the first push carries only later changes. */
+  seed(frame: Frame): void {
+    this.last = frame.frags;
+    this.lastMeta = JSON.stringify(frame.meta);
+  }
+
   next(frame: Frame): Push | undefined {
     const changed: Partial<Fragments> = {};
     let any = false;

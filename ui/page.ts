@@ -17,6 +17,8 @@ export function renderPage(opts: {
   frags: Fragments;
   meta: ScreenMeta;
   projection: Projection | undefined;
+  /** Names the frame rendered into this page, so the event stream sends only later changes. */
+  frameId?: string;
 }): string {
   const { screen, csrf, theme, frags, meta, projection } = opts;
   const id = screen.identity;
@@ -32,6 +34,7 @@ export function renderPage(opts: {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="${theme === 'night' ? 'dark' : 'light'}">
 <meta name="mdt-csrf" content="${csrf}">
+<meta name="mdt-frame" content="${opts.frameId ?? ''}">
 <title>MDT ${id.callSign}</title>
 <link rel="stylesheet" href="/assets/screen.css">
 <script src="/assets/emergency.js" defer></script>

@@ -75,16 +75,12 @@ describe('in-car screen in Chromium', () => {
 
     // Latency: the board change (durable on disk, 'change' emitted) -> the row in the page's DOM,
     // both stamped with this machine's clock (a MutationObserver in the page).
-    await page.evaluate(() => {
-      const w = window as unknown as { seen: Record<string, number> };
-      w.seen = {};
+    await page.evaluate(`(() => {
+      window.seen = {};
       new MutationObserver(() => {
-        for (const tr of document.querySelectorAll('tr[data-call]')) {
-          const id = (tr as HTMLElement).dataset.call!;
-          w.seen[id] ??= Date.now();
-        }
-      }).observe(document.getElementById('queue')!, { childList: true, subtree: true });
-    });
+        for (const tr of document.querySelectorAll('tr[data-call]')) window.seen[tr.dataset.call] ??= Date.now();
+      }).observe(document.getElementById('queue'), { childList: true, subtree: true });
+    })()`);
     const latencies: number[] = [];
     const totals: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -93,7 +89,7 @@ describe('in-car screen in Chromium', () => {
       const t0 = Date.now();
       await fx.sa.dispatcher.createCall({ cadNumber: `L${i}`, type: 'Alarm', priority: 3, address: `${i} Test St`, beat: 'B3' });
       await page.locator(`tr[data-call="L${i}"]`).waitFor({ timeout: 2000 });
-      const seen = await page.evaluate((id) => (window as unknown as { seen: Record<string, number> }).seen[id]!, `L${i}`);
+      const seen = (await page.evaluate(`window.seen['L${i}']`)) as number;
       latencies.push(seen - changed);
       totals.push(seen - t0);
     }
