@@ -92,7 +92,10 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
   if (sectorBoard && Object.keys(sectorBoard.view().beats).length === 0) {
     const care = { by: { kind: 'operator' as const, operatorId: 'demo-care', role: 'care' as const }, at: Date.now() };
     for (const b of SAMPLE_BEATS) if (dept.beats[String(b.id)]?.sector === SECTOR) await sectorBoard.update((d) => board.upsertBeat(d, b, care));
-    await sectorBoard.update((d) => board.deliverReport(d, sampleReport(`${PRECINCT}${sector.beats[0]}1`, sector.beats[0]!, Date.now()), care));
+    // The report goes to the first beat's officer of the watch on duty (the first car below).
+    const first = sector.beats[0]!;
+    const officer = scheduledBeatOfficers((await loadSchedule(SAMPLE_SCHEDULE, dept)).schedule, first, Date.now())[0] ?? `${PRECINCT}${first}1`;
+    await sectorBoard.update((d) => board.deliverReport(d, sampleReport(officer, first, Date.now()), care));
   }
   const operatorToken = await precinct.operators.add('demo-dispatcher', 'dispatcher');
   const watchCommanderToken = await precinct.operators.add('demo-watch-commander', 'watch_commander');
