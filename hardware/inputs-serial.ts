@@ -3,6 +3,7 @@
 // silence past the heartbeat timeout degrades health, and a vanished port is reopened when the
 // module comes back (USB serial adapters re-enumerate when the car cranks).
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { ReadlineParser } from '@serialport/parser-readline';
 import { SerialPort } from 'serialport';
 import { Backoff } from './backoff.js';
@@ -157,7 +158,15 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     clearTimeout(this.silenceTimer);
     this.silenceTimer = setTimeout(() => {
       this.silenceTimer = undefined;
-      if (!this.port) return;
+      const port = this.port;
+      if (!port) return;
+      // A vanished device is not always hung up by the kernel; a missing node means "gone".
+      if (!existsSync(this.path)) {
+        this.log.warn({ path: this.path }, 'input module device node vanished without a hangup; closing the port');
+        if (port.isOpen) port.close();
+        else this.onClose(port);
+        return;
+      }
       this.log.warn({ path: this.path, silentMs: this.heartbeatTimeoutMs }, 'input module silent');
       this.setHealth('silent', {
         state: 'degraded',

@@ -3,6 +3,7 @@
 // health instead of exceptions, and reopens the port when the device comes back (USB modems
 // re-enumerate after a firmware crash or a brown-out at engine start).
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { type AtResult, AtPort } from './at-port.js';
 import { Backoff } from './backoff.js';
 import { type HardwareLogger, silentLogger } from './logger.js';
@@ -175,6 +176,13 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
     const now = this.clock.now();
     const answered = Object.values(r).filter((x) => x.status === 'ok' || x.status === 'error');
     if (answered.length === 0) {
+      // The kernel does not always hang up an open port whose device vanished (seen with ptys;
+      // also wedged USB serial drivers), so silence plus a missing device node means "gone".
+      if (!existsSync(this.options.path)) {
+        this.log.warn({ path: this.options.path }, 'modem device node vanished without a hangup; closing the port');
+        void this.at.close();
+        return;
+      }
       this.silentPolls++;
       this.log.warn({ path: this.options.path, silentPolls: this.silentPolls }, 'modem not answering AT commands');
       this.setHealth('silent', { state: 'degraded', reason: `modem not answering AT commands (${this.silentPolls} polls)`, since: now });

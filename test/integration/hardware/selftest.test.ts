@@ -36,9 +36,7 @@ describe('runHardwareSelftest', () => {
       modem: { kind: 'at', path: modemPty.devicePath, pollMs: 1000 },
       inputs: { kind: 'serial', path: vimPty.devicePath },
     });
-    const t0 = Date.now();
     const rows = await runHardwareSelftest(createHardware(cfg), { timeoutMs: 8000 });
-    const took = Date.now() - t0;
     expect(rows.map((r) => [r.check, r.ok])).toEqual([
       ['gps: gpsd reachable', true],
       ['gps: fix', true],
@@ -53,7 +51,6 @@ describe('runHardwareSelftest', () => {
     expect(rows.find((r) => r.check === 'modem: signal')!.detail).toBe('-67 dBm (5 bars)');
     expect(rows.find((r) => r.check === 'modem: registration')!.detail).toBe('home on FirstNet (LTE)');
     expect(rows.find((r) => r.check === 'inputs: responding')!.detail).toBe('SIM-VIM fw1.0: ignition on, lights off, emergency off');
-    expect(took).toBeLessThan(6000);
   });
 
   it('fails each device with a reason a technician can act on', async () => {
