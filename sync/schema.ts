@@ -202,8 +202,9 @@ export interface BoardView {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stored shape. Every non-narrative string is an ImmutableString (measured: plain strings are
-// collaborative text in Automerge 3, 2.75x the bytes and 6x the ops). Entities live in maps keyed
+// Stored shape. Every string is an ImmutableString (measured: plain strings are collaborative
+// text in Automerge 3, 2.75x the bytes and 6x the ops) except the narrative people co-edit:
+// beat profiles and beat plans. Entities live in maps keyed
 // by id; state that several devices change (statuses, call progress, notes) is an append-only log
 // of events in flat maps keyed by `${entityId}~${eventKey}` so concurrent inserts never collide and
 // no nested container is ever created twice (two replicas creating the same nested map would make
@@ -258,8 +259,13 @@ export interface StoredCallEvent {
   reason?: IStr;
   until?: number;
   disposition?: IStr;
-  /** Narrative text: the one place collaborative text is used (a plain string in Automerge 3). */
-  text?: string;
+  /**
+   * A narrative entry. Immutable once written: the narrative is collaborative at the level of
+   * the log (entries from every device merge, in time order), not character by character, and
+   * character-level text would cost one op per character (measured: a day's notes tripled the
+   * board's ops and its load time) for edits nobody makes.
+   */
+  text?: IStr;
 }
 
 export interface StoredReport {
@@ -274,18 +280,23 @@ export interface StoredReport {
   readBy: { [readerId: string]: number };
 }
 
+/**
+ * Beat plans and the profile's prose are the narrative several officers edit over weeks: they
+ * are collaborative text (plain strings in Automerge 3), updated by diff so concurrent edits to
+ * different passages both survive.
+ */
 export interface StoredPlan {
-  problem: IStr;
-  analysis: IStr;
-  response: IStr;
-  assessment: IStr;
+  problem: string;
+  analysis: string;
+  response: string;
+  assessment: string;
   updatedAt: number;
   by: StoredActor;
 }
 
 export interface StoredBeat {
   name: IStr;
-  characteristics: IStr;
+  characteristics: string;
   resources: IStr[];
   crimeProblems: IStr[];
   plans: { [planId: string]: StoredPlan };

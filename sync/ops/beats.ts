@@ -1,7 +1,10 @@
-// Beat profiles and beat plans. Profile fields are replaced whole (last writer wins: they are
-// edited rarely, by the beat's officers or the Watch Commander); plans live in a map by plan id so
-// two officers writing different plans offline both keep their work.
-import { BoardError, type BeatId, type OpContext, type StoredPlan } from '../schema.js';
+// Beat profiles and beat plans. The profile's lists (resources, crime problems) are replaced
+// whole: last writer wins, they are short and edited rarely. The prose (characteristics and the
+// four parts of each plan: problem, analysis, response, assessment) is collaborative text updated
+// by diff, so two officers editing different passages of a plan offline both keep their work;
+// plans live in a map by plan id, so different plans never collide either.
+import * as Automerge from '@automerge/automerge';
+import { BoardError, type BeatId, type OpContext, type StoredBoard } from '../schema.js';
 import { checkCtx, commit, imm, reqId, reqText, reqTextList, storeActor, txt, type SectorBoard } from './common.js';
 
 export interface BeatPlanInput {
@@ -19,46 +22,57 @@ export interface UpsertBeatInput {
   plans?: BeatPlanInput[];
 }
 
+const PLAN_FIELDS = ['problem', 'analysis', 'response', 'assessment'] as const;
+const prose = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 4000) : '');
+
+/** Writes text at path by diff (keeps concurrent edits elsewhere in the text) unless unchanged. */
+function setText(d: StoredBoard, path: Array<string>, current: unknown, value: string): void {
+  if (typeof current === 'string') {
+    if (current !== value) Automerge.updateText(d as unknown as Automerge.Doc<unknown>, path, value);
+    return;
+  }
+  // Absent (or written by an older layout as an atomic string): start the text afresh.
+  let obj: Record<string, unknown> = d as unknown as Record<string, unknown>;
+  for (const p of path.slice(0, -1)) obj = obj[p] as Record<string, unknown>;
+  obj[path.at(-1) as string] = value;
+}
+
 export function upsertBeat(doc: SectorBoard, input: UpsertBeatInput, ctx: OpContext): SectorBoard {
   checkCtx(ctx);
   const id = reqId('id', input.id);
   const name = reqText('name', input.name, 100);
   const profile = input.profile && {
-    characteristics: typeof input.profile.characteristics === 'string' ? input.profile.characteristics.slice(0, 4000) : '',
+    characteristics: prose(input.profile.characteristics),
     resources: reqTextList('profile.resources', input.profile.resources, 100, 300),
     crimeProblems: reqTextList('profile.crimeProblems', input.profile.crimeProblems, 100, 300),
   };
   const plans = (input.plans ?? []).map((p, i) => ({
     id: reqId(`plans[${i}].id`, p.id),
     problem: reqText(`plans[${i}].problem`, p.problem, 4000),
-    analysis: typeof p.analysis === 'string' ? p.analysis.slice(0, 4000) : '',
-    response: typeof p.response === 'string' ? p.response.slice(0, 4000) : '',
-    assessment: typeof p.assessment === 'string' ? p.assessment.slice(0, 4000) : '',
+    analysis: prose(p.analysis),
+    response: prose(p.response),
+    assessment: prose(p.assessment),
   }));
   if (new Set(plans.map((p) => p.id)).size !== plans.length) throw new BoardError('invalid_input', 'plans: plan ids must be unique', 'plans');
   return commit(doc, ctx, `upsertBeat ${id}`, (d) => {
-    let beat = d.beats[id];
-    if (!beat) {
-      d.beats[id] = { name: imm(name), characteristics: imm(''), resources: [], crimeProblems: [], plans: {}, updatedAt: ctx.at };
-      beat = d.beats[id];
-    }
+    if (!d.beats[id]) d.beats[id] = { name: imm(name), characteristics: '', resources: [], crimeProblems: [], plans: {}, updatedAt: ctx.at };
+    const beat = d.beats[id];
     if (!beat) return;
     if (txt(beat.name) !== name) beat.name = imm(name);
     if (profile) {
-      beat.characteristics = imm(profile.characteristics);
+      setText(d, ['beats', id, 'characteristics'], beat.characteristics, profile.characteristics);
       beat.resources = profile.resources.map(imm);
       beat.crimeProblems = profile.crimeProblems.map(imm);
     }
     for (const p of plans) {
-      const stored: StoredPlan = {
-        problem: imm(p.problem),
-        analysis: imm(p.analysis),
-        response: imm(p.response),
-        assessment: imm(p.assessment),
-        updatedAt: ctx.at,
-        by: storeActor(ctx.by),
-      };
-      beat.plans[p.id] = stored;
+      const existing = beat.plans[p.id];
+      if (!existing) {
+        beat.plans[p.id] = { problem: p.problem, analysis: p.analysis, response: p.response, assessment: p.assessment, updatedAt: ctx.at, by: storeActor(ctx.by) };
+        continue;
+      }
+      for (const f of PLAN_FIELDS) setText(d, ['beats', id, 'plans', p.id, f], existing[f], p[f]);
+      existing.updatedAt = ctx.at;
+      existing.by = storeActor(ctx.by);
     }
     beat.updatedAt = ctx.at;
   });

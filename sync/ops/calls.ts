@@ -164,7 +164,7 @@ export function addNote(doc: SectorBoard, input: { callId: CallId | string; text
   // Notes are allowed on closed calls too: supplements after clearing are routine.
   requireCall(doc, cid);
   return commit(doc, ctx, `addNote ${cid}`, (d) => {
-    d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'note', { text });
+    d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'note', { text: imm(text) });
   });
 }
 

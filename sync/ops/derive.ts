@@ -70,7 +70,7 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
     if (reason) entry.reason = reason;
     history.push(entry);
     if (kind === 'note') {
-      notes.push({ author: actorLabel(by), by, at: e.at, text: typeof e.text === 'string' ? e.text : (txt(e.text) ?? '') });
+      notes.push({ author: actorLabel(by), by, at: e.at, text: txt(e.text) ?? '' });
       continue;
     }
     if (kind === 'cleared' || kind === 'cancelled') {

@@ -13,6 +13,7 @@ import {
   setUnitStatus,
   upsertUnit,
   signOn,
+  upsertBeat,
   type SectorBoard,
 } from '../../../sync/board.js';
 import type { BoardView } from '../../../sync/schema.js';
@@ -123,5 +124,14 @@ describe('concurrent edits converge to the documented outcome', () => {
     const v = convergedView([p, c]);
     expect(v.units['3B20']?.history).toHaveLength(2);
     expect(v.units['3B20']).toMatchObject({ status: 'available', officers: ['Ofc. Park', 'Ofc. Diaz'], rider: 'R. Moss (ride-along)', mode: 'bicycle' });
+  });
+
+  it('two officers editing different passages of one beat plan offline both keep their words', () => {
+    const plan = { id: 'P1', problem: 'Car break-ins at Lake Park', analysis: 'Mostly evenings.', response: 'Bicycle patrol.', assessment: '' };
+    const base = upsertBeat(staffedBoard(hexActor(1)), { id: 'B31', name: 'Beat 31', plans: [plan] }, at(car('3A11'), 40));
+    const a = upsertBeat(fork(base, 2), { id: 'B31', name: 'Beat 31', plans: [{ ...plan, analysis: 'Mostly evenings, near the boat ramp.' }] }, at(car('3A11'), 41));
+    const b = upsertBeat(fork(base, 3), { id: 'B31', name: 'Beat 31', plans: [{ ...plan, analysis: 'Since May: mostly evenings.', assessment: 'Two arrests in June.' }] }, at(car('3A12'), 42));
+    const v = convergedView([a, b]);
+    expect(v.beats.B31?.plans.P1).toMatchObject({ analysis: 'Since May: mostly evenings, near the boat ramp.', assessment: 'Two arrests in June.' });
   });
 });
