@@ -114,7 +114,7 @@ describe('GpsdSource with real gpsd', () => {
   });
 
   it('rides out a gpsd restart and a receiver unplug', async () => {
-    const feed = await feeder('bt451.log', 20, true);
+    const feed = await feeder('bt451.log', 5, true);
     const first = await gpsdOn(feed);
     const { source, fixes, health } = watch(first.port);
     await source.start();
