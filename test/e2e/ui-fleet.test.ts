@@ -13,6 +13,8 @@ import { OFFICER, SUPERVISOR, signOnPage, writePrecinctRoster } from '../unit/ui
 import type { RunningPrecinct } from '../../daemon/precinct.js';
 import type { RunningVehicle } from '../../daemon/vehicle.js';
 
+const CAR1_SECRET = 'car-one-test-secret-0123456789';
+
 describe('in-car screen with a precinct and two cars', () => {
   let fleet: Fleet;
   let browser: Browser;
@@ -27,7 +29,9 @@ describe('in-car screen with a precinct and two cars', () => {
     browser = await launchChromium();
     await writePrecinctRoster(join(fleet.dir, 'precinct-N'));
     precinct = await fleet.addPrecinct({ id: 'N' });
-    car1 = await fleet.addVehicle({ precinct, vehicleId: 'V3001', unit: 'NB11', beat: 'B1' });
+    // Car 1's secret is ours, so the test can restart the same car later.
+    await precinct.registry.register('V3001', { unitId: 'NB11', sector: 'B', precinct: 'N' }, CAR1_SECRET);
+    car1 = await fleet.addVehicle({ precinct, vehicleId: 'V3001', unit: 'NB11', beat: 'B1', password: CAR1_SECRET });
     car2 = await fleet.addVehicle({ precinct, vehicleId: 'V3002', unit: 'NB21', beat: 'B2' });
     await waitFor(() => car1.screen.roster() && car2.screen.roster(), { what: 'roster on both cars' });
     page1 = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -84,5 +88,22 @@ describe('in-car screen with a precinct and two cars', () => {
     await waitFor(() => board().units.NB11?.status === 'transporting', { timeoutMs: 30_000, what: 'status change at the precinct after reconnect' });
     await page1.locator('#hdr-link').getByText('Online').waitFor({ timeout: 30_000 });
     await waitFor(async () => !/waiting/.test((await page1.locator('#hdr-link').textContent()) ?? ''), { what: 'nothing waiting' });
+  });
+
+  it('a restarted car with no precinct reachable signs on from the roster cached on its disk', async () => {
+    await precinct.stop();
+    fleet.precincts.splice(fleet.precincts.indexOf(precinct), 1);
+    await car1.stop();
+    fleet.vehicles.splice(fleet.vehicles.indexOf(car1), 1);
+    const again = await fleet.addVehicle({ precinct, vehicleId: 'V3001', unit: 'NB11', beat: 'B1', password: CAR1_SECRET });
+    expect(again.transport.isOnline()).toBe(false);
+    expect(again.screen.roster()?.officers.map((o) => o.badge)).toContain(OFFICER.badge);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(again.url);
+    await signOnPage(page, OFFICER);
+    await page.locator('#hdr-link').getByText('OFFLINE').waitFor();
+    // The board was already signed on to this officer before the restart: the queue is back.
+    await page.locator('#queue caption').waitFor();
+    await page.close();
   });
 });
