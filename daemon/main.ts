@@ -62,6 +62,7 @@ const commands: Record<string, Command> = {
       '  --beat BEAT              home beat; sector and precinct follow from the department file\n' +
       '  --sector ID, --precinct ID   optional, checked against the beat\n' +
       '  --broker [PRECINCT=]URL  ordered: home precinct first, then neighbours, then county (repeat)\n' +
+      '  --ca FILE                CA certificate for the mqtts:// and wss:// brokers (a private CA)\n' +
       '  --precinct-api URL       register through the station\'s fleet API (repeat to register where the car roams)\n' +
       '  --token-file FILE        a fleet operator token (or $MDT_OPERATOR_TOKEN)\n' +
       '  --precinct-config FILE   on the station itself, while it is stopped: write its registry directly\n' +
@@ -79,6 +80,7 @@ const commands: Record<string, Command> = {
       precinct: { type: 'string' },
       mode: { type: 'string' },
       broker: { type: 'string', multiple: true },
+      ca: { type: 'string' },
       'precinct-api': { type: 'string', multiple: true },
       'token-file': { type: 'string' },
       'precinct-config': { type: 'string' },
@@ -117,6 +119,7 @@ const commands: Record<string, Command> = {
         ...(v.precinct ? { precinct: v.precinct as string } : {}),
         ...(mode ? { mode: mode as 'car' | 'foot' | 'bicycle' } : {}),
         brokers: ((v.broker as string[] | undefined) ?? []).map(p.parseBrokerArg),
+        ...(v.ca ? { caFile: v.ca as string } : {}),
         ...(v.department ? { departmentFile: v.department as string } : {}),
         ...(v.hardware ? { hardwareFile: v.hardware as string } : {}),
         ...(v['state-dir'] ? { stateDir: v['state-dir'] as string } : {}),

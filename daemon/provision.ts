@@ -179,6 +179,8 @@ export interface ProvisionOptions {
   mode?: 'car' | 'foot' | 'bicycle';
   /** Ordered: the home precinct's broker first, then neighbours, then the county. */
   brokers: BrokerArg[];
+  /** CA certificate the TLS brokers (mqtts://, wss://) are checked against, when not a public CA. */
+  caFile?: string;
   departmentFile?: string;
   stateDir?: string;
   uiPort?: number;
@@ -224,6 +226,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const dir = dirname(configFile);
   const secretFile = join(dir, PASSWORD_CREDENTIAL);
   if (opts.brokers.length === 0) throw new UsageError('--broker is required (the home precinct broker first)');
+  if (opts.caFile && (await readIfExists(opts.caFile)) === undefined) throw new UsageError(`--ca: ${opts.caFile} does not exist`);
   if (opts.registrars.length === 0) throw new UsageError('give --precinct-api URL (with --token-file) or, on the station, --precinct-config FILE');
 
   const department = opts.department ?? (await loadDepartment(opts.departmentFile ?? SAMPLE_DEPARTMENT));
@@ -281,7 +284,11 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
       precinct: beat.precinct,
       mode: opts.mode ?? 'car',
     },
-    brokers: opts.brokers.map((b) => ({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}) })),
+    brokers: opts.brokers.map((b) => ({
+      url: b.url,
+      ...(b.precinct ? { precinct: b.precinct } : {}),
+      ...(opts.caFile && /^(mqtts|wss):/.test(b.url) ? { caFile: resolve(opts.caFile) } : {}),
+    })),
     credentials: { passwordFile: PASSWORD_CREDENTIAL },
     ...(opts.uiPort !== undefined ? { ui: { ...((base.ui as object | undefined) ?? {}), host: '127.0.0.1', port: opts.uiPort } } : {}),
     ...(opts.stateDir ? { stateDir: resolve(opts.stateDir) } : {}),

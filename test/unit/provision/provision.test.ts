@@ -76,6 +76,14 @@ describe('provisioning on the station (registry file)', () => {
     expect(await readFile(join(dir, 'etc', 'broker-password'), 'utf8')).not.toBe(before);
   });
 
+  it('gives the TLS brokers the CA file, and only them', async () => {
+    const ca = join(dir, 'county-ca.pem');
+    await writeFile(ca, '-----BEGIN CERTIFICATE-----\n');
+    const r = await provision(await opts({ force: true, caFile: ca, brokers: [{ url: 'mqtts://precinct-n.example:8883', precinct: 'N' }, { url: 'mqtt://lab:1883' }] }));
+    expect(r.config.brokers).toEqual([{ url: 'mqtts://precinct-n.example:8883', precinct: 'N', caFile: ca }, { url: 'mqtt://lab:1883' }]);
+    await expect(provision(await opts({ caFile: join(dir, 'missing.pem') }))).rejects.toThrow(`--ca: ${join(dir, 'missing.pem')} does not exist`);
+  });
+
   it('refuses a hardware section that does not validate, naming the field', async () => {
     const hw = join(dir, 'hw.json');
     await writeFile(hw, JSON.stringify({ gps: { kind: 'gpsd', port: 99999 } }));
