@@ -97,6 +97,15 @@ describe('in-car screen routes', () => {
     expect(fx.sa.replica.view().inbox['CARE-B1-0001']?.readBy.NB11).toBeTypeOf('number');
   });
 
+  it('escapes what comes from the board: a call type cannot inject markup', async () => {
+    fx = await signedOn();
+    await fx.sa.dispatcher.createCall({ cadNumber: 'X1', type: '<img src=x onerror=alert(1)>', priority: 3, address: '"><script>alert(1)</script>', beat: 'B1' });
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).not.toContain('<img src=x');
+    expect(page).not.toContain('<script>alert');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
   it('takes the emergency in every session state, locked and signed off included', async () => {
     fx = await openUi();
     expect((await fx.post('/api/emergency')).status).toBe(200);
