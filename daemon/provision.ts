@@ -26,6 +26,8 @@ const run = promisify(execFile);
 
 /** The credential's name: the file beside the config, and the LoadCredential= name in the unit. */
 export const PASSWORD_CREDENTIAL = 'broker-password';
+/** The brokers' CA certificate, copied beside the config where the service user can read it. */
+export const BROKER_CA = 'broker-ca.pem';
 
 // ---- where a registration goes -------------------------------------------------------------
 
@@ -226,7 +228,9 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   const dir = dirname(configFile);
   const secretFile = join(dir, PASSWORD_CREDENTIAL);
   if (opts.brokers.length === 0) throw new UsageError('--broker is required (the home precinct broker first)');
-  if (opts.caFile && (await readIfExists(opts.caFile)) === undefined) throw new UsageError(`--ca: ${opts.caFile} does not exist`);
+  const ca = opts.caFile ? await readIfExists(opts.caFile) : undefined;
+  if (opts.caFile && ca === undefined) throw new UsageError(`--ca: ${opts.caFile} does not exist`);
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca: ${opts.caFile} is not a PEM certificate`);
   if (opts.registrars.length === 0) throw new UsageError('give --precinct-api URL (with --token-file) or, on the station, --precinct-config FILE');
 
   const department = opts.department ?? (await loadDepartment(opts.departmentFile ?? SAMPLE_DEPARTMENT));
@@ -287,7 +291,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
     brokers: opts.brokers.map((b) => ({
       url: b.url,
       ...(b.precinct ? { precinct: b.precinct } : {}),
-      ...(opts.caFile && /^(mqtts|wss):/.test(b.url) ? { caFile: resolve(opts.caFile) } : {}),
+      ...(opts.caFile && /^(mqtts|wss):/.test(b.url) ? { caFile: BROKER_CA } : {}),
     })),
     credentials: { passwordFile: PASSWORD_CREDENTIAL },
     ...(opts.uiPort !== undefined ? { ui: { ...((base.ui as object | undefined) ?? {}), host: '127.0.0.1', port: opts.uiPort } } : {}),
@@ -311,6 +315,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionResult
   await mkdir(dir, { recursive: true, mode: 0o750 });
   const wrote = freshSecret || text !== existingText;
   if (freshSecret) await writeFileAtomic(secretFile, secret + '\n', 0o600);
+  if (ca !== undefined) await writeFileAtomic(join(dir, BROKER_CA), ca, 0o644);
   const owner = opts.owner ?? (await defaultOwner());
   if (text !== existingText) {
     await writeFileAtomic(configFile, text, 0o600);

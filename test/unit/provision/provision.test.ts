@@ -80,7 +80,11 @@ describe('provisioning on the station (registry file)', () => {
     const ca = join(dir, 'county-ca.pem');
     await writeFile(ca, '-----BEGIN CERTIFICATE-----\n');
     const r = await provision(await opts({ force: true, caFile: ca, brokers: [{ url: 'mqtts://precinct-n.example:8883', precinct: 'N' }, { url: 'mqtt://lab:1883' }] }));
-    expect(r.config.brokers).toEqual([{ url: 'mqtts://precinct-n.example:8883', precinct: 'N', caFile: ca }, { url: 'mqtt://lab:1883' }]);
+    // Copied beside the config (the service user cannot read a technician's home), named relatively.
+    expect(JSON.parse(await readFile(r.configFile, 'utf8')).brokers).toEqual([{ url: 'mqtts://precinct-n.example:8883', precinct: 'N', caFile: 'broker-ca.pem' }, { url: 'mqtt://lab:1883' }]);
+    expect(r.config.brokers[0]?.caFile).toBe('broker-ca.pem');
+    expect(await readFile(join(dir, 'etc', 'broker-ca.pem'), 'utf8')).toBe('-----BEGIN CERTIFICATE-----\n');
+    expect((await loadVehicleConfig(r.configFile)).brokers[0]?.caFile).toBe(join(dir, 'etc', 'broker-ca.pem'));
     await expect(provision(await opts({ caFile: join(dir, 'missing.pem') }))).rejects.toThrow(`--ca: ${join(dir, 'missing.pem')} does not exist`);
   });
 
