@@ -4,7 +4,8 @@
 // line or never reconnect (docs/hardware.md; SignalK #1270, #2306, PR #2503). This client:
 // - re-sends `?WATCH={"enable":true,"json":true}` on every connect (gpsd forgets watchers);
 // - checks VERSION `proto_major` is 3;
-// - reconnects with jittered backoff (0.5 s .. 30 s) when gpsd is absent, restarted or silent;
+// - reconnects with jittered backoff (0.5 s .. 30 s, reset by the first TPV of a session) when
+//   gpsd is absent, restarted or silent;
 // - treats DEVICES/DEVICE removal as the receiver being unplugged (health `missing`);
 // - filters implausible fixes and marks the last fix stale with its age;
 // - reports GPS time minus system time;
@@ -336,7 +337,6 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
       return;
     }
     this.link = { kind: 'connected' };
-    this.backoff.reset();
     this.log.info({ release: version.release, proto: v }, 'gpsd version');
     this.refreshHealth();
   }
@@ -365,6 +365,9 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
   private onTpv(tpv: GpsdTpv): void {
     // gpsd may report TPVs for a device before announcing it (e.g. after our reconnect).
     if (tpv.device && this.devices && !this.devices.has(tpv.device)) this.devices.add(tpv.device);
+    // The backoff resets on data, not on VERSION: a gpsd whose receiver keeps going silent is
+    // then re-checked at growing intervals instead of every few seconds.
+    this.backoff.reset();
     this.lastMode = tpv.mode;
     if (tpv.mode < 2) return this.refreshHealth();
     if (tpv.lat === undefined || tpv.lon === undefined) {

@@ -118,7 +118,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open input module port ${this.path} (${code})`, since: this.clock.now() });
+      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open input module port ${this.path} (${code})${permissionHint(code)}`, since: this.clock.now() });
       this.scheduleReopen();
       return;
     }
@@ -227,4 +227,9 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     this.currentHealth = health;
     emitSafely(this, this.log, 'health', health);
   }
+}
+
+/** EACCES on a serial device almost always means the service user lacks the `dialout` group. */
+function permissionHint(code: string): string {
+  return code === 'EACCES' ? ' (is the service user in the dialout group?)' : '';
 }

@@ -112,7 +112,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
       await this.at.open();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open modem port ${this.options.path} (${code})`, since: this.clock.now() });
+      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open modem port ${this.options.path} (${code})${permissionHint(code)}`, since: this.clock.now() });
       this.scheduleReopen();
       return;
     }
@@ -266,4 +266,9 @@ function healthOf(status: ModemStatus, cmeReason: string | undefined): [string, 
   }
   const why = cmeReason ?? `registration ${status.registration.replace('_', ' ')}`;
   return [`degraded:${why}`, { state: 'degraded', reason: `not registered: ${why}`, since }];
+}
+
+/** EACCES on a serial device almost always means the service user lacks the `dialout` group. */
+function permissionHint(code: string): string {
+  return code === 'EACCES' ? ' (is the service user in the dialout group?)' : '';
 }
