@@ -122,8 +122,12 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     return parsed.data;
   };
   app.onError((err, c) => {
+    if (!(err instanceof ActionError) && !(err instanceof Error && err.name === 'BoardError')) {
+      // A bug, not a refusal: logged with its stack; the caller gets no internals.
+      log.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+      return c.json({ error: 'internal', message: 'the station could not handle this request; it is logged' }, 500);
+    }
     const e = actions.fromBoardError(err);
-    if (!(err instanceof ActionError) && !(err instanceof Error && err.name === 'BoardError')) log.error({ err, path: c.req.path }, 'request failed');
     return c.json({ error: e.code, ...(e.field ? { field: e.field } : {}), message: e.message }, e.status);
   });
   const callJson = (call: CallView, sector: string) => ({ sector, call, decision: actions.lastDecision(call) ?? null });
