@@ -30,6 +30,8 @@ export type { CreateCallInput } from './ops/calls.js';
 export { upsertBeat } from './ops/beats.js';
 export type { UpsertBeatInput, BeatPlanInput } from './ops/beats.js';
 export { deliverReport, markRead } from './ops/inbox.js';
+/** Cheap single-entity reads (one entity's log keys, not the whole board): for dispatch decisions. */
+export { callView as readCall, unitView as readUnit } from './ops/read.js';
 export type { DeliverReportInput, MarkReadInput } from './ops/inbox.js';
 
 /**
