@@ -88,12 +88,16 @@ describe('SimGps', () => {
     expect(sim.clockOffsetMs()).toBe(0);
   });
 
-  it('keeps running when a fix listener throws', () => {
+  it('keeps running when a fix listener throws, and still serves the other listeners', () => {
     const sim = new SimGps({ polygon: L_BEAT, seed: 1 });
+    const seen: GpsFix[] = [];
     sim.on('fix', () => {
       throw new Error('bad listener');
     });
+    sim.once('fix', (f) => seen.push(f));
     expect(() => sim.step()).not.toThrow();
+    sim.step();
+    expect(seen).toHaveLength(1); // once() still removed itself
   });
 
   it('rejects a degenerate polygon or an absurd speed at construction', () => {
