@@ -52,14 +52,19 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
   const mine = (): OpContext => ({ by: { kind: 'vehicle', vehicleId: identity.vehicleId as VehicleId, unitId: identity.unitId as UnitId }, at: Date.now() });
   const view = replica.view();
   if (!view.units[identity.unitId]) {
-    await replica.update((d) => board.upsertUnit(d, { id: identity.unitId, callSign: identity.callSign, homeBeat: identity.homeBeat, mode: 'car' }, mine()));
-    for (const b of SAMPLE_BEATS) if (opts.department.beats[String(b.id)]) await replica.update((d) => board.upsertBeat(d, b, op()));
-    await replica.update((d) => board.deliverReport(d, sampleReport(identity.unitId, identity.homeBeat, Date.now()), { by: { kind: 'operator', operatorId: 'care-1', role: 'care' }, at: Date.now() }));
-    for (const u of opts.otherUnits ?? []) {
-      const other: OpContext = { by: { kind: 'vehicle', vehicleId: `V-${u.id}` as VehicleId, unitId: u.id as UnitId }, at: Date.now() };
-      await replica.update((d) => board.upsertUnit(d, { id: u.id, callSign: u.id, homeBeat: u.homeBeat, mode: 'car' }, other));
-      await replica.update((d) => board.signOn(d, { unitId: u.id, officers: ['0000'] }, other));
-    }
+    // One durable write for the whole seed (each update is an fsync).
+    const now = Date.now();
+    await replica.update((doc) => {
+      let d = board.upsertUnit(doc, { id: identity.unitId, callSign: identity.callSign, homeBeat: identity.homeBeat, mode: 'car' }, mine());
+      for (const b of SAMPLE_BEATS) if (opts.department.beats[String(b.id)]) d = board.upsertBeat(d, b, op());
+      d = board.deliverReport(d, sampleReport(identity.unitId, identity.homeBeat, now), { by: { kind: 'operator', operatorId: 'care-1', role: 'care' }, at: now });
+      for (const u of opts.otherUnits ?? []) {
+        const other: OpContext = { by: { kind: 'vehicle', vehicleId: `V-${u.id}` as VehicleId, unitId: u.id as UnitId }, at: now };
+        d = board.upsertUnit(d, { id: u.id, callSign: u.id, homeBeat: u.homeBeat, mode: 'car' }, other);
+        d = board.signOn(d, { unitId: u.id, officers: ['0000'] }, other);
+      }
+      return d;
+    });
   }
   const events = new EventEmitter<ScreenEvents>();
   replica.on('change', (v) => events.emit('board', v));
