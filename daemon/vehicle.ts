@@ -258,9 +258,10 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
 
   // Officer and vehicle actions: the board change is on disk before the promise resolves.
   const act = async (fn: (d: board.SectorBoard, c: OpContext) => board.SectorBoard) => {
-    const before = replica.doc;
+    // The view is cached per document heads: a new view object means a real change was written.
+    const before = replica.view();
     const after = await replica.update((d) => fn(d, ctx()));
-    if (after !== before && !sync.inSync(home)) {
+    if (replica.view() !== before && !sync.inSync(home)) {
       waiting += 1;
       events.emit('health', health());
     }
