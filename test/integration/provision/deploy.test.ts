@@ -107,6 +107,27 @@ describe('deployment', () => {
     expect(stdout).not.toContain('also-never-shipped');
   });
 
+  it('precinct-admin on a stopped station: add-operator prints the token once, list reads the registry file', async () => {
+    const cfg = join(dir, 'stopped-precinct.json');
+    await writeFile(cfg, JSON.stringify({ precinct: { id: 'N', name: 'North' }, api: { port: await freePort() }, stateDir: join(dir, 'stopped-station') }));
+    const add = await mdt(['precinct-admin', 'add-operator', 'fleet-1', '--role', 'fleet', '--config', cfg]);
+    expect(add.code).toBe(0);
+    expect(add.stdout).toMatch(/^fleet-1\.[A-Za-z0-9_-]{32}\n$/);
+    expect(add.stderr).toContain('shown once');
+    expect(add.stderr).not.toContain('restart');
+    const ops = JSON.parse(await readFile(join(dir, 'stopped-station', 'operators.json'), 'utf8')) as { operators: Record<string, { role: string; hash: string }> };
+    expect(ops.operators['fleet-1']?.role).toBe('fleet');
+    expect(JSON.stringify(ops)).not.toContain(add.stdout.trim());
+
+    const list = await mdt(['precinct-admin', 'list', '--config', cfg]);
+    expect(list).toMatchObject({ code: 0, stdout: 'no vehicles registered\n' });
+    const bad = await mdt(['precinct-admin', 'add-operator', 'x', '--role', 'sheriff', '--config', cfg]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('mdt precinct-admin: --role: expected one of dispatcher, watch_commander, care, fleet, got "sheriff"');
+    const unknown = await mdt(['precinct-admin', 'fly', '--config', cfg]);
+    expect(unknown.stderr.trim()).toBe('mdt precinct-admin: unknown action "fly" (list, revoke, add-operator)');
+  });
+
   it('the daemon refuses a board newer than it knows, in one line, exit 3, leaving it untouched', async () => {
     const stateDir = join(dir, 'car-state');
     const boards = join(stateDir, 'boards');
