@@ -136,7 +136,8 @@ describe('GpsdSource against a scripted gpsd', () => {
     const gpsd = await startGpsd({ onWatch: [empty, WATCH_LINE], onDevices: [empty] });
     const { source } = client(gpsd.port);
     await source.start();
-    await waitFor(() => source.isConnected());
+    // Connected on VERSION; the empty DEVICES answer to ?WATCH follows.
+    await waitFor(() => source.isConnected() && source.health().state === 'missing', { what: 'no receiver' });
     expect(source.health()).toMatchObject({ state: 'missing', reason: expect.stringContaining('no GPS receiver attached') });
     await sleep(1300);
     expect(gpsd.connections).toBe(1);
