@@ -2,6 +2,7 @@
 // the far end: levels, debounce, garbage, heartbeat loss, and the port vanishing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputModuleSimulator } from '../../../hardware/input-module-simulator.js';
+import { withChecksum } from '../../../hardware/inputs-protocol.js';
 import { SerialInputs, type SerialInputsOptions } from '../../../hardware/inputs-serial.js';
 import type { DeviceHealth, InputEvent } from '../../../hardware/types.js';
 import { type PtyPair, createPtyPair } from '../../helpers/socat-pty.js';
@@ -63,13 +64,11 @@ describe('SerialInputs over a pty', () => {
     await inputs.start();
     await waitFor(() => inputs.state().lights === false);
     const initial = events.length;
-    for (let i = 0; i < 3; i++) {
-      module.set('lights', true);
-      await sleep(10);
-      module.set('lights', false);
-      await sleep(10);
-    }
-    await sleep(150);
+    // Six edges in one burst (as a bouncing relay produces them): they arrive within
+    // microseconds of each other, whatever the machine's load, so none can outlast the debounce.
+    const edge = (level: 0 | 1): string => `${withChecksum(`IN LIGHTS ${level}`)}\r\n`;
+    module.sendRaw([1, 0, 1, 0, 1, 0].map((l) => edge(l as 0 | 1)).join(''));
+    await sleep(200);
     expect(events.length).toBe(initial); // never held long enough: no change
     module.set('lights', true);
     await waitFor(() => inputs.state().lights === true, { what: 'held level' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { distanceM, pointInPolygon } from '../../../hardware/geo.js';
 import { SimGps } from '../../../hardware/sim-gps.js';
 import type { GpsFix } from '../../../hardware/types.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 // A concave (L-shaped) beat of roughly 1.5 km x 1.5 km, so a straight leg between two random
 // points inside it can leave the beat unless the simulator checks its legs.
@@ -76,7 +77,7 @@ describe('SimGps', () => {
     sim.on('fix', (f) => seen.push(f));
     expect(sim.clockOffsetMs()).toBeUndefined();
     await sim.start();
-    await new Promise((r) => setTimeout(r, 110));
+    await waitFor(() => seen.length >= 3, { what: 'three fixes' });
     await sim.stop();
     const count = seen.length;
     await new Promise((r) => setTimeout(r, 60));
