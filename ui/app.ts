@@ -155,7 +155,10 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: Vehicl
         wake?.();
       });
       try {
-        onFrame(live.render());
+        // Always one event first, even if nothing changed since the page was rendered: it tells
+        // the page that it is live.
+        const first = live.render();
+        queue.push(diff.next(first) ?? { f: {}, m: first.meta });
         while (open) {
           if (queue.length === 0) await new Promise<void>((r) => (wake = r));
           wake = undefined;

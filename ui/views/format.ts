@@ -30,17 +30,20 @@ export function clock(ms: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-/** "4 min", "1 h 05", as the client script also formats it (assets/screen.js fmtAge). */
+// Ages and countdowns are rendered to the minute on the daemon, so a fragment does not change every
+// second (which would re-push the queue on every AVL fix); the page's script ticks them to the
+// second from the data-since / data-until timestamps (assets/screen.js fmtAge, fmtLeft).
+
+/** "<1 min", "4 min", "1 h 05". */
 export function age(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
+  const m = Math.floor(Math.max(0, ms) / 60_000);
+  if (m < 1) return '<1 min';
   if (m < 60) return `${m} min`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}`;
 }
 
-/** Countdown "mm:ss" (client: fmtLeft). */
+/** Countdown to the minute: "30 min", "<1 min". */
 export function left(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  const m = Math.ceil(Math.max(0, ms) / 60_000);
+  return m <= 1 ? (ms > 0 ? '<1 min' : '0 min') : `${m} min`;
 }
