@@ -1,0 +1,647 @@
+// `npm run drill`: fault drills and a soak against the real built programs (issue 9). Each drill
+// prints the changes made, acknowledged and present, and start/end figures; the run exits 1 when
+// any drill loses an acknowledged change, fails to converge, or a process dies.
+//
+//   npm run drill                              every drill, default sizes (about 10 minutes)
+//   npm run drill -- --quick                   smaller and shorter (about 4 minutes)
+//   npm run drill -- --only kill,partition     a subset: kill, broker, partition, disk, clock, malformed, soak
+//   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
+//   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import * as A from '@automerge/automerge';
+import mqtt from 'mqtt';
+import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
+import { loadDepartment, type Department } from '../daemon/department.js';
+import { LightCar } from '../bench/county-car.js';
+import { freePort, killGroup, median, procSample, quantile, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
+import { printTable, type BenchTable } from '../bench/table.js';
+import { LinkProxy, PRECINCT, Screen, startStation, startVehicle, writeVehicleConfig, type Station } from './station.js';
+
+const run = promisify(execFile);
+const MB = 2 ** 20;
+const now = (): number => performance.timeOrigin + performance.now();
+
+interface DrillResult {
+  drill: string;
+  made: number;
+  acked: number;
+  present: number;
+  ok: boolean;
+  figures: string;
+}
+
+const log = (s: string) => process.stderr.write(`drill: ${s}\n`);
+const rss = (pid: number | undefined) => (pid === undefined ? NaN : (procSample(pid)?.rss ?? NaN) / MB);
+const alive = (c: { exitCode: number | null; signalCode: string | null }) => c.exitCode === null && c.signalCode === null;
+
+async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > end) return false;
+    await sleep(250);
+  }
+}
+
+function fleet(dept: Department, n: number, prefix = 'C'): CarEntry[] {
+  const sectors = Object.keys(dept.sectors).sort();
+  return Array.from({ length: n }, (_, i) => ({ vehicleId: `${prefix}${i}`, unitId: `${prefix}U${i}`, sector: sectors[i % sectors.length]! }));
+}
+
+async function lightFleet(st: Station, dept: Department, cars: CarEntry[], url = st.brokerUrl): Promise<LightCar[]> {
+  const out: LightCar[] = [];
+  for (let i = 0; i < cars.length; i += 25) {
+    const batch: LightCar[] = [];
+    for (const c of cars.slice(i, i + 25)) {
+      const car = await LightCar.create({ ...c, precinct: PRECINCT, brokerUrl: url, password: st.secret, center: dept.beats[dept.sectors[c.sector]!.beats[0]!]!.center });
+      car.start();
+      batch.push(car);
+    }
+    await waitFor(() => batch.every((c) => c.transport.isOnline()), 120_000);
+    out.push(...batch);
+  }
+  for (const c of out) await c.signOn();
+  return out;
+}
+
+/** Every car of a sector holds every hash made in it (they reach each other only via the precinct). */
+function presentEverywhere(cars: LightCar[], made: Array<{ hash: string; sector: string }>): number {
+  return made.filter((m) => cars.filter((c) => c.opts.sector === m.sector).every((c) => c.has(m.hash))).length;
+}
+
+async function heal(cars: LightCar[]): Promise<void> {
+  // A stalled exchange (docs/performance.md, "Sync stall") is healed by a hello, as a reconnect does.
+  for (const c of cars) await c.sync.hello(`precinct-${PRECINCT}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function drillKill(dept: Department, rounds: number): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-kill-'));
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const car: CarEntry = { vehicleId: 'VKILL', unitId: 'UKILL', sector };
+  const st = await startStation(dir, dept, [car], { broker: 'aedes' });
+  try {
+    const callId = await st.postCall(beat, 'DRILL-KILL');
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
+    let made = 0;
+    const acked: string[] = [];
+    let rssFirst = NaN;
+    for (let r = 0; r < rounds; r++) {
+      const v = await startVehicle(cfg);
+      const screen = new Screen(v.url);
+      await screen.signOn();
+      if (r === 0) rssFirst = rss(v.child.child.pid);
+      // Notes as fast as the officer's screen acknowledges them; SIGKILL at a random moment.
+      const killAt = Date.now() + 300 + Math.random() * 2500;
+      let i = 0;
+      const writer = (async () => {
+        for (;;) {
+          const text = `kill-r${r}-${i++}`;
+          made += 1;
+          try {
+            const res = await screen.post(`/api/calls/${callId}/notes`, { text });
+            if (res.status === 200) acked.push(text);
+          } catch {
+            return; // the daemon died mid-request: not acknowledged
+          }
+        }
+      })();
+      while (Date.now() < killAt) await sleep(20);
+      await killGroup(v.child.child, 'SIGKILL');
+      await writer;
+    }
+    // One more start: every acknowledged note must be on the car's board and reach the precinct.
+    const v = await startVehicle(cfg);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    const onCar = new Set(((await screen.board())?.calls[callId]?.notes ?? []).map((n) => n.text));
+    let atPrecinct = new Set<string>();
+    await waitFor(async () => {
+      atPrecinct = new Set(((await st.board(sector)).calls[callId]?.notes ?? []).map((n) => n.text));
+      return acked.every((t) => atPrecinct.has(t));
+    }, 30_000);
+    const present = acked.filter((t) => onCar.has(t) && atPrecinct.has(t)).length;
+    const rssEnd = rss(v.child.child.pid);
+    await killGroup(v.child.child, 'SIGTERM');
+    return {
+      drill: `SIGKILL vehicle daemon x${rounds} during notes`,
+      made,
+      acked: acked.length,
+      present,
+      ok: present === acked.length,
+      figures: `lost ${acked.length - present}; on car ${acked.filter((t) => onCar.has(t)).length}, at precinct ${acked.filter((t) => atPrecinct.has(t)).length}; vehicle RSS first/last ${rssFirst.toFixed(0)}/${rssEnd.toFixed(0)} MiB`,
+    };
+  } finally {
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillBroker(dept: Department, broker: 'aedes' | 'mosquitto', n: number, kills: number): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), `mdt-drill-broker-${broker}-`));
+  const cars = fleet(dept, n);
+  const st = await startStation(dir, dept, cars, { broker });
+  const lc: LightCar[] = [];
+  try {
+    lc.push(...(await lightFleet(st, dept, cars)));
+    const made: Array<{ hash: string; sector: string }> = [];
+    let attempts = 0;
+    let stop = false;
+    const driver = (async () => {
+      while (!stop) {
+        const c = lc[Math.floor(Math.random() * lc.length)]!;
+        attempts += 1;
+        const r = await c.act().catch(() => undefined);
+        if (r) made.push({ hash: r.hash, sector: c.opts.sector });
+        await sleep(50);
+      }
+    })();
+    const pid0 = broker === 'mosquitto' ? st.mosquitto!.child().pid : st.precinct.child.pid;
+    const rss0 = rss(pid0);
+    for (let k = 0; k < kills; k++) {
+      await sleep(3000);
+      log(`${broker}: SIGKILL broker (${k + 1}/${kills})`);
+      if (broker === 'mosquitto') await st.mosquitto!.restart();
+      else await st.restart();
+    }
+    await sleep(3000);
+    stop = true;
+    await driver;
+    const online = await waitFor(() => lc.every((c) => c.transport.isOnline()), 60_000);
+    let converged = await waitFor(() => presentEverywhere(lc, made) === made.length, 30_000);
+    if (!converged) {
+      await heal(lc);
+      converged = await waitFor(() => presentEverywhere(lc, made) === made.length, 30_000);
+    }
+    const present = presentEverywhere(lc, made);
+    const pid1 = broker === 'mosquitto' ? st.mosquitto!.child().pid : st.precinct.child.pid;
+    return {
+      drill: `kill -9 ${broker === 'aedes' ? 'station (embedded aedes)' : 'Mosquitto'} x${kills} under load, ${n} cars`,
+      made: attempts,
+      acked: made.length,
+      present,
+      ok: online && present === made.length,
+      figures: `all cars back online: ${online}; present at every car of the sector: ${present}/${made.length}; broker RSS before/after ${rss0.toFixed(0)}/${rss(pid1).toFixed(0)} MiB`,
+    };
+  } finally {
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillPartition(dept: Department, cutS: number): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-cut-'));
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const car: CarEntry = { vehicleId: 'VCUT', unitId: 'UCUT', sector };
+  const peers = fleet(dept, 3, 'P').map((c) => ({ ...c, sector }));
+  const st = await startStation(dir, dept, [car, ...peers], { broker: 'aedes' });
+  const proxy = new LinkProxy(Number(new URL(st.brokerUrl).port));
+  const lc: LightCar[] = [];
+  try {
+    await proxy.start();
+    lc.push(...(await lightFleet(st, dept, peers)));
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: `mqtt://127.0.0.1:${proxy.port}`, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
+    const v = await startVehicle(cfg);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    const callId = await st.postCall(beat, 'DRILL-CUT');
+    await waitFor(async () => Boolean((await screen.board())?.calls[callId]), 20_000);
+    log(`partition: link cut for ${cutS} s`);
+    proxy.cut();
+    const acked: string[] = [];
+    let made = 0;
+    const calls: string[] = [];
+    const peerMade: Array<{ hash: string; sector: string }> = [];
+    const end = Date.now() + cutS * 1000;
+    let k = 0;
+    while (Date.now() < end) {
+      made += 1;
+      const text = `cut-${k}`;
+      const res = await screen.post(`/api/calls/${callId}/notes`, { text });
+      if (res.status === 200) acked.push(text);
+      if (k % 5 === 0) calls.push(await st.postCall(beat, `DRILL-CUT-${k}`));
+      const r = await lc[k % lc.length]!.act();
+      if (r) peerMade.push({ hash: r.hash, sector });
+      k += 1;
+      await sleep(Math.max(200, (cutS * 1000) / 60));
+    }
+    proxy.restore();
+    log('partition: link restored');
+    const t0 = Date.now();
+    let atPrecinct = new Set<string>();
+    let carCalls: Record<string, unknown> = {};
+    const converged = await waitFor(async () => {
+      atPrecinct = new Set(((await st.board(sector)).calls[callId]?.notes ?? []).map((n) => n.text));
+      carCalls = (await screen.board())?.calls ?? {};
+      return acked.every((t) => atPrecinct.has(t)) && calls.every((c) => c in carCalls);
+    }, 90_000);
+    const ms = Date.now() - t0;
+    const onCar = new Set(((await screen.board())?.calls[callId]?.notes ?? []).map((n) => n.text));
+    const present = acked.filter((t) => atPrecinct.has(t) && onCar.has(t)).length;
+    await killGroup(v.child.child, 'SIGTERM');
+    return {
+      drill: `car cut off ${cutS} s (blackholing proxy)`,
+      made,
+      acked: acked.length,
+      present,
+      ok: converged && present === acked.length,
+      figures: `converged ${converged} in ${(ms / 1000).toFixed(1)} s after restore; precinct calls made meanwhile on the car: ${calls.filter((c) => c in carCalls).length}/${calls.length}; peers' changes meanwhile ${peerMade.length}`,
+    };
+  } finally {
+    await Promise.all(lc.map((c) => c.stop()));
+    await proxy.close();
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillDisk(dept: Department): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-disk-'));
+  const mnt = join(dir, 'tiny');
+  await mkdir(mnt);
+  let mounted = false;
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]);
+    mounted = true;
+  } catch (err) {
+    log(`disk: tmpfs mount not permitted (${(err as Error).message.split('\n')[0]}); drill skipped`);
+    await rm(dir, { recursive: true, force: true });
+    return { drill: 'car disk full (2 MiB tmpfs)', made: 0, acked: 0, present: 0, ok: true, figures: 'SKIPPED: mount -t tmpfs not permitted here' };
+  }
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const car: CarEntry = { vehicleId: 'VDISK', unitId: 'UDISK', sector };
+  const st = await startStation(dir, dept, [car], { broker: 'aedes' });
+  try {
+    const callId = await st.postCall(beat, 'DRILL-DISK');
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: mnt, uiPort: await freePort() });
+    const v = await startVehicle(cfg);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    // Ballast leaves ~300 KiB free, so the board's log fills the disk within a few hundred notes.
+    const ballast = join(mnt, 'ballast');
+    const { statfs } = await import('node:fs/promises');
+    const fs0 = await statfs(mnt);
+    await writeFile(ballast, Buffer.alloc(Math.max(0, fs0.bavail * fs0.bsize - 300 * 1024)));
+    const acked: string[] = [];
+    let made = 0;
+    let refused = 0;
+    const text = (i: number) => `disk-${i} ${'x'.repeat(1500)}`;
+    for (let i = 0; i < 2000 && refused < 20; i++) {
+      made += 1;
+      const res = await screen.post(`/api/calls/${callId}/notes`, { text: text(i) });
+      if (res.status === 200) acked.push(text(i));
+      else refused += 1;
+    }
+    const upWhenFull = alive(v.child.child) && (await fetch(new URL('/healthz', v.url)).then((r) => r.status < 500).catch(() => false));
+    // Space comes back: the car carries on without a restart.
+    await rm(ballast);
+    let after = 0;
+    for (let i = 0; i < 10; i++) {
+      made += 1;
+      const t = `disk-after-${i}`;
+      const res = await screen.post(`/api/calls/${callId}/notes`, { text: t });
+      if (res.status === 200) {
+        acked.push(t);
+        after += 1;
+      }
+    }
+    const sent = new Set(acked.map((t) => t.slice(0, 40)));
+    let atPrecinct = new Set<string>();
+    await waitFor(async () => {
+      atPrecinct = new Set(((await st.board(sector)).calls[callId]?.notes ?? []).map((n) => n.text.slice(0, 40)));
+      return [...sent].every((t) => atPrecinct.has(t));
+    }, 30_000);
+    const present = [...sent].filter((t) => atPrecinct.has(t)).length;
+    const up = alive(v.child.child);
+    await killGroup(v.child.child, 'SIGTERM');
+    return {
+      drill: 'car disk full (2 MiB tmpfs)',
+      made,
+      acked: acked.length,
+      present,
+      ok: upWhenFull && up && present === acked.length && after > 0,
+      figures: `refused while full: ${refused} (HTTP error, nothing acknowledged); daemon up while full: ${upWhenFull}; accepted after space freed: ${after}/10`,
+    };
+  } finally {
+    await st.stop();
+    if (mounted) await run('umount', ['-l', mnt]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillClock(dept: Department): Promise<DrillResult> {
+  // The system clock is not jumped (that would move every process on this machine, other
+  // engineers' test runs included). The board's operations take their time from the caller
+  // (OpContext.at), which is the daemon's injectable path: cars here act with clocks jumped
+  // +1 h, -1 h and -1 day while others keep true time, through the real station.
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-clock-'));
+  const sector = 'B';
+  const cars = fleet(dept, 4, 'K').map((c) => ({ ...c, sector }));
+  const st = await startStation(dir, dept, cars, { broker: 'aedes' });
+  const lc: LightCar[] = [];
+  try {
+    lc.push(...(await lightFleet(st, dept, cars)));
+    const offsets = [0, 3_600_000, -3_600_000, -86_400_000];
+    const made: Array<{ hash: string; sector: string }> = [];
+    for (let k = 0; k < 80; k++) {
+      const i = k % lc.length;
+      const c = lc[i]!;
+      const real = c.ctx.bind(c);
+      c.ctx = () => ({ ...real(), at: Date.now() + offsets[i]! });
+      const r = await c.act();
+      if (r) made.push({ hash: r.hash, sector });
+      await sleep(20);
+    }
+    let converged = await waitFor(() => presentEverywhere(lc, made) === made.length, 20_000);
+    if (!converged) {
+      await heal(lc);
+      converged = await waitFor(() => presentEverywhere(lc, made) === made.length, 20_000);
+    }
+    // Same changes, same view everywhere: the precinct's and every car's unit statuses agree.
+    const pb = await st.board(sector);
+    const agree = lc.every((c) => lc.every((u) => c.replica.view().units[u.opts.unitId]?.status === pb.units[u.opts.unitId]?.status));
+    return {
+      drill: 'clocks jumped (+1 h, -1 h, -1 day) on 3 of 4 cars',
+      made: 80,
+      acked: made.length,
+      present: presentEverywhere(lc, made),
+      ok: converged && agree,
+      figures: `converged ${converged}; unit statuses agree at precinct and every car: ${agree}`,
+    };
+  } finally {
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillMalformed(dept: Department, messages: number): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-bad-'));
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const car: CarEntry = { vehicleId: 'VBAD', unitId: 'UBAD', sector };
+  const evil: CarEntry = { vehicleId: 'VEVIL', unitId: 'UEVIL', sector };
+  const st = await startStation(dir, dept, [car, evil], { broker: 'aedes' });
+  // Real gpsd fed garbled NMEA by gpsfake, as the car's GPS.
+  const nmea = join(dir, 'garbled.nmea');
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const r = Math.random();
+    if (r < 0.3) lines.push(`$GPRMC,12${String(i % 60).padStart(2, '0')}00,A,4736.0,N,12220.0,W,0.0,0.0,271126,,,A*00`);
+    else if (r < 0.6) lines.push(Buffer.from(Array.from({ length: 20 + Math.floor(Math.random() * 200) }, () => 32 + Math.floor(Math.random() * 95))).toString());
+    else if (r < 0.8) lines.push(`$GPGGA,${'9'.repeat(Math.floor(Math.random() * 300))}*ZZ`);
+    else lines.push('$GPGSV,3,1,12,,,,,,,,,,,,,,,,*7F');
+  }
+  await writeFile(nmea, lines.join('\r\n') + '\r\n');
+  const gpsPort = await freePort();
+  const { spawn } = await import('node:child_process');
+  const gpsfake = spawn('gpsfake', ['-q', '-1', '-c', '0.02', '-P', String(gpsPort), '-l', nmea], { detached: true, stdio: 'ignore' });
+  const lc: LightCar[] = [];
+  try {
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort(), gps: { kind: 'gpsd', port: gpsPort } });
+    const v = await startVehicle(cfg);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    const callId = await st.postCall(beat, 'DRILL-BAD');
+    const pPid = st.precinct.child.pid;
+    const vPid = v.child.child.pid;
+    const rss0 = [rss(pPid), rss(vPid)];
+    // MQTT: an authenticated car publishing garbage on every topic, its own and others'.
+    const c = mqtt.connect(st.brokerUrl, { clientId: evil.vehicleId, username: evil.vehicleId, password: st.secret, protocolVersion: 4, reconnectPeriod: 500 });
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    const topicsOf = [
+      `mdt/v1/sync/${sector}/${evil.vehicleId}/precinct-${PRECINCT}`,
+      `mdt/v1/sync/${sector}/${car.vehicleId}/precinct-${PRECINCT}`,
+      `mdt/v1/sync/${sector}/${evil.vehicleId}/${car.vehicleId}`,
+      `mdt/v1/avl/${sector}/${evil.unitId}`,
+      `mdt/v1/presence/${sector}/${evil.unitId}`,
+      `mdt/v1/alert/${sector}/${evil.unitId}`,
+      `mdt/v1/roster/${sector}/${PRECINCT}`,
+      `mdt/v1/avl/C/${evil.unitId}`,
+      'mdt/v1/x/y',
+      '$SYS/broker',
+    ];
+    let sentMqtt = 0;
+    for (let i = 0; i < messages; i++) {
+      const size = i % 50 === 0 ? 5 * MB : Math.floor(Math.random() * 2000);
+      const payload = i % 3 === 0 ? Buffer.from(JSON.stringify({ v: 1, unit: evil.unitId, state: 'online', at: 'x'.repeat(size % 300) })) : Buffer.from(Array.from({ length: size % 4096 }, () => Math.floor(Math.random() * 256)));
+      const big = size > MB ? Buffer.alloc(size, 7) : payload;
+      c.publish(topicsOf[i % topicsOf.length]!, big, { qos: (i % 2) as 0 | 1 });
+      sentMqtt += 1;
+      if (i % 50 === 0) await sleep(10);
+    }
+    // HTTP: bad bodies at the precinct API and the car's screen API.
+    const bad = ['', '{', 'null', '[]', '{"type":1}', JSON.stringify({ type: 'x', priority: 9, address: 'a', beat }), 'x'.repeat(3 * MB), JSON.stringify({ text: 'y'.repeat(10_000) })];
+    let http = 0;
+    let http5xx = 0;
+    for (let i = 0; i < 200; i++) {
+      const body = bad[i % bad.length]!;
+      const r1 = await fetch(new URL('/api/v1/calls', st.apiUrl), { method: 'POST', headers: { authorization: `Bearer ${st.token}`, 'content-type': 'application/json' }, body }).catch(() => undefined);
+      const r2 = await screen.post(i % 2 ? '/api/status' : `/api/calls/${callId}/notes`, undefined, body).catch(() => undefined);
+      for (const r of [r1, r2]) {
+        http += 1;
+        if (!r || r.status >= 500) http5xx += 1;
+        await r?.arrayBuffer().catch(() => undefined);
+      }
+    }
+    c.end(true);
+    await sleep(3000);
+    // Still serving: one good note goes through end to end.
+    const okNote = await screen.post(`/api/calls/${callId}/notes`, { text: 'after-garbage' });
+    const reached = await waitFor(async () => ((await st.board(sector)).calls[callId]?.notes ?? []).some((n) => n.text === 'after-garbage'), 20_000);
+    const rss1 = [rss(pPid), rss(vPid)];
+    const up = alive(st.precinct.child) && alive(v.child.child);
+    await killGroup(v.child.child, 'SIGTERM');
+    return {
+      drill: 'malformed input: MQTT garbage, bad HTTP bodies, garbled NMEA into gpsd',
+      made: 1,
+      acked: okNote.status === 200 ? 1 : 0,
+      present: reached ? 1 : 0,
+      ok: up && reached && http5xx === 0 && rss1[0]! - rss0[0]! < 100 && rss1[1]! - rss0[1]! < 100,
+      figures: `MQTT messages ${sentMqtt} (1 in 50 of 5 MiB); HTTP bad requests ${http}, 5xx/failed ${http5xx}; NMEA lines ${lines.length}; processes up: ${up}; RSS precinct ${rss0[0]!.toFixed(0)}→${rss1[0]!.toFixed(0)} MiB, vehicle ${rss0[1]!.toFixed(0)}→${rss1[1]!.toFixed(0)} MiB`,
+    };
+  } finally {
+    await Promise.all(lc.map((x) => x.stop()));
+    await killGroup(gpsfake);
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function drillSoak(dept: Department, n: number, minutes: number): Promise<{ result: DrillResult; table: BenchTable }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-soak-'));
+  const cars = fleet(dept, n);
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const realCar: CarEntry = { vehicleId: 'VSOAK', unitId: 'USOAK', sector };
+  const st = await startStation(dir, dept, [...cars, realCar], { broker: 'aedes' });
+  const lc: LightCar[] = [];
+  try {
+    const lat: number[] = [];
+    const avl: number[] = [];
+    const pending = new Map<string, { t0: number; waiting: Set<LightCar> }>();
+    const bySector = new Map<string, LightCar[]>();
+    for (const c of await lightFleet(st, dept, cars)) {
+      lc.push(c);
+      bySector.set(c.opts.sector, [...(bySector.get(c.opts.sector) ?? []), c]);
+      c.replica.on('change', () => {
+        const t = now();
+        for (const [h, p] of pending) {
+          if (!p.waiting.has(c) || !c.has(h)) continue;
+          p.waiting.delete(c);
+          lat.push(t - p.t0);
+          if (p.waiting.size === 0) pending.delete(h);
+        }
+      });
+    }
+    // AVL latency is sampled on a few cars (all publish; 5 listen), to keep the bookkeeping flat.
+    lc.slice(0, 5).forEach((c) => c.transport.on('message', (topic, payload) => {
+      if (!topic.includes('/avl/')) return;
+      try {
+        avl.push(now() - (JSON.parse(payload.toString()) as { at: number }).at);
+      } catch {
+        /* ignore */
+      }
+    }));
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car: realCar, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
+    const v = await startVehicle(cfg);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    lc.forEach((c, i) => c.startAvl((i * 1000) / lc.length));
+    let made = 0;
+    let acked = 0;
+    const hashes: Array<{ hash: string; sector: string }> = [];
+    const actTimer = setInterval(() => {
+      const c = lc[Math.floor(Math.random() * lc.length)]!;
+      made += 1;
+      void c.act().then((r) => {
+        if (!r) return;
+        acked += 1;
+        hashes.push({ hash: r.hash, sector: c.opts.sector });
+        pending.set(r.hash, { t0: r.at, waiting: new Set((bySector.get(c.opts.sector) ?? []).filter((x) => x !== c)) });
+      });
+    }, 200);
+    let calls = 0;
+    const callTimer = setInterval(() => {
+      const beats = Object.keys(dept.beats);
+      void st.postCall(beats[calls++ % beats.length]!).catch(() => undefined);
+    }, 1000);
+    const rows: Array<Array<string | number>> = [];
+    const t0 = Date.now();
+    for (let m = 1; m <= minutes; m++) {
+      lat.length = 0;
+      avl.length = 0;
+      await sleep(Math.max(0, t0 + m * 60_000 - Date.now()));
+      for (const [h, p] of pending) if (now() - p.t0 > 60_000) pending.delete(h); // stalled ones: counted below
+      rows.push([m, rss(st.precinct.child.pid).toFixed(1), rss(v.child.child.pid).toFixed(1), (process.memoryUsage().rss / MB).toFixed(0), lat.length, median(lat).toFixed(1), quantile(lat, 0.99).toFixed(1), median(avl).toFixed(1), quantile(avl, 0.99).toFixed(1), pending.size]);
+      log(`soak minute ${m}/${minutes}: ${rows[rows.length - 1]!.join(' | ')}`);
+    }
+    clearInterval(actTimer);
+    clearInterval(callTimer);
+    for (const c of lc) c.stopAvl();
+    let converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
+    if (!converged) {
+      await heal(lc);
+      converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
+    }
+    const present = presentEverywhere(lc, hashes);
+    const up = alive(st.precinct.child) && alive(v.child.child);
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    await killGroup(v.child.child, 'SIGTERM');
+    return {
+      result: {
+        drill: `soak ${minutes} min, ${n} cars + 1 real vehicle`,
+        made,
+        acked,
+        present,
+        ok: up && present === acked,
+        figures: `start→end: precinct RSS ${first[1]}→${last[1]} MiB, vehicle RSS ${first[2]}→${last[2]} MiB, change med ${first[5]}→${last[5]} ms, p99 ${first[6]}→${last[6]} ms; CAD calls ${calls}; all present after ${converged ? 'convergence' : 'timeout'}`,
+      },
+      table: {
+        title: `Soak: ${n} lightweight cars + 1 real vehicle, ${minutes} min (per minute)`,
+        columns: ['minute', 'precinct RSS MiB', 'vehicle RSS MiB', 'cars process RSS MiB', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        rows,
+        notes: ['5 status changes/s fleet-wide, 1 CAD call/s, 1 Hz AVL per car; latency car→precinct→every other car of the sector'],
+      },
+    };
+  } finally {
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cut-seconds': { type: 'string' }, 'soak-cars': { type: 'string' } },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const only = values.only ? new Set(values.only.split(',')) : undefined;
+  const want = (d: string) => !only || only.has(d);
+  const soakMinutes = Number(values['soak-minutes'] ?? (quick ? 1 : 2));
+  const cutS = Number(values['cut-seconds'] ?? (quick ? 20 : 90));
+  const soakCars = Number(values['soak-cars'] ?? 200);
+  const dept = await loadDepartment(SAMPLE_DEPARTMENT);
+  const results: DrillResult[] = [];
+  const tables: BenchTable[] = [];
+  const started = Date.now();
+  const attempt = async (name: string, fn: () => Promise<DrillResult>) => {
+    log(`${name}: start`);
+    try {
+      results.push(await fn());
+    } catch (err) {
+      results.push({ drill: name, made: 0, acked: 0, present: 0, ok: false, figures: `FAILED: ${(err as Error).message.slice(0, 300)}` });
+    }
+    log(`${name}: ${JSON.stringify(results[results.length - 1])}`);
+    await stopAll();
+  };
+  try {
+    if (want('kill')) await attempt('kill', () => drillKill(dept, quick ? 3 : 6));
+    if (want('broker')) {
+      await attempt('broker', () => drillBroker(dept, 'mosquitto', quick ? 20 : 50, 2));
+      await attempt('broker', () => drillBroker(dept, 'aedes', quick ? 20 : 50, 2));
+    }
+    if (want('partition')) await attempt('partition', () => drillPartition(dept, cutS));
+    if (want('disk')) await attempt('disk', () => drillDisk(dept));
+    if (want('clock')) await attempt('clock', () => drillClock(dept));
+    if (want('malformed')) await attempt('malformed', () => drillMalformed(dept, quick ? 500 : 2000));
+    if (want('soak')) {
+      await attempt('soak', async () => {
+        const s = await drillSoak(dept, soakCars, soakMinutes);
+        tables.push(s.table);
+        return s.result;
+      });
+    }
+  } finally {
+    await stopAll();
+  }
+  tables.unshift({
+    title: `Drills (${((Date.now() - started) / 60_000).toFixed(1)} min)`,
+    columns: ['drill', 'made', 'acknowledged', 'present', 'result', 'figures'],
+    rows: results.map((r) => [r.drill, r.made, r.acked, r.present, r.ok ? 'PASS' : 'FAIL', r.figures]),
+    notes: ['made = attempted changes; acknowledged = the car (or station) answered that the change is on disk; present = acknowledged changes found where they must be after recovery'],
+  });
+  for (const t of tables) printTable(t);
+  const out = join(process.cwd(), '.bench');
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'drill-latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, tables }, null, 2));
+  void A;
+  if (results.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`drill failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  await stopAll();
+  process.exitCode = 1;
+});
