@@ -128,7 +128,7 @@ export async function createCall(deps: ActionDeps, op: Operator, input: NewCall)
     ),
   );
   // The policy decides before the CAD gets its answer, so the answer carries the decision.
-  await deps.dispatch.dispatcher.evaluate();
+  await deps.dispatch.evaluate();
   const found = findCall(deps, cadNumber);
   return { id: cadNumber, sector: found.sector, call: found.call };
 }
@@ -138,7 +138,7 @@ export async function updateCall(deps: ActionDeps, op: Operator, callId: string,
   requireRole(op, CAD, 'updating a call');
   const { replica } = findCall(deps, callId);
   await write(replica, (d) => board.addNote(d, { callId, text: `CAD update by ${op.id}: ${input.note}` }, ctxOf(deps, op)));
-  await deps.dispatch.dispatcher.evaluate();
+  await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
 }
 
@@ -146,7 +146,7 @@ export async function cancelCall(deps: ActionDeps, op: Operator, callId: string,
   requireRole(op, CAD, 'cancelling a call');
   const { replica } = findCall(deps, callId);
   await write(replica, (d) => board.cancelCall(d, { callId, reason: clip(`cancelled by ${op.id}: ${input.reason}`) }, ctxOf(deps, op)));
-  await deps.dispatch.dispatcher.evaluate();
+  await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
 }
 
@@ -163,7 +163,7 @@ export async function assignByHand(deps: ActionDeps, op: Operator, callId: strin
     const noted = call.state === 'held' ? board.releaseHold(d, { callId, reason: clip(text) }, ctx) : board.addNote(d, { callId, text }, ctx);
     return board.assignUnit(noted, { callId, unitId: input.unitId }, { ...ctx, at: ctx.at + 1 });
   });
-  await deps.dispatch.dispatcher.evaluate();
+  await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
 }
 
@@ -172,7 +172,7 @@ export async function releaseHold(deps: ActionDeps, op: Operator, callId: string
   requireRole(op, OVERRIDERS, 'releasing a hold');
   const { replica } = findCall(deps, callId);
   await write(replica, (d) => board.releaseHold(d, { callId, reason: clip(`hold released by ${op.id} (${op.role}): ${input.reason}`) }, ctxOf(deps, op)));
-  await deps.dispatch.dispatcher.evaluate();
+  await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
 }
 

@@ -24,7 +24,11 @@ export interface StationSector {
 }
 
 export interface PrecinctDispatch {
+  /** False without a schedule: the station then dispatches nothing by itself (see below). */
+  enabled: boolean;
   dispatcher: Dispatcher;
+  /** Decides now (after a CAD or operator action); a no-op when dispatch is off. */
+  evaluate(): Promise<void>;
   schedule: Schedule | undefined;
   scheduleWarnings: string[];
   holdMs: number;
@@ -57,8 +61,11 @@ export async function startPrecinctDispatch(opts: {
     for (const w of loaded.warnings) opts.log.warn({ file: opts.config.scheduleFile }, `schedule: ${w}`);
     opts.log.info({ file: opts.config.scheduleFile, assignments: schedule.assignments.length }, 'schedule loaded');
   } else {
-    opts.log.warn({}, 'no dispatch schedule file: beat officers are the units whose home beat it is');
+    // The beat officer is known from the yearly schedule; without one the station does not guess
+    // (home beats on the board are the car's own claim) and leaves every call to the dispatchers.
+    opts.log.warn({}, 'no dispatch.scheduleFile: automatic dispatch is off; calls wait for a dispatcher to assign them');
   }
+  const enabled = schedule !== undefined;
   const positions = (s: StationSector) => (): Record<string, Position> => {
     const out: Record<string, Position> = {};
     for (const [unit, trail] of s.breadcrumbs) {
@@ -78,10 +85,12 @@ export async function startPrecinctDispatch(opts: {
     log: opts.log,
   });
   // Recovery: the first pass re-reads every held call and its deadline from the boards.
-  await dispatcher.start();
-  const scheduler: RunningScheduler | undefined = opts.cron === false ? undefined : startDispatchScheduler(dispatcher, schedule, opts.log);
+  if (enabled) await dispatcher.start();
+  const scheduler: RunningScheduler | undefined = !enabled || opts.cron === false ? undefined : startDispatchScheduler(dispatcher, schedule, opts.log);
   return {
+    enabled,
     dispatcher,
+    evaluate: () => (enabled ? dispatcher.evaluate() : Promise.resolve()),
     schedule,
     scheduleWarnings,
     holdMs,

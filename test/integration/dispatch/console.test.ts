@@ -8,6 +8,7 @@ import type { OpContext, UnitId, VehicleId } from '../../../sync/schema.js';
 import type { RunningPrecinct } from '../../../daemon/precinct.js';
 import { createFleet, type Fleet } from '../../helpers/fleet.js';
 import { launchChromium } from '../../helpers/chromium.js';
+import { startScheduledPrecinct } from './scheduled-precinct.js';
 
 describe('Watch Commander console', () => {
   let fleet: Fleet;
@@ -15,6 +16,8 @@ describe('Watch Commander console', () => {
   let precinct: RunningPrecinct;
   let page: Page;
   let token: string;
+  let b1: string; // beat officers of B1 and B2 on duty now, by the schedule
+  let b2: string;
 
   const B = () => precinct.sectors.get('B')!.replica;
   const carCtx = (unit: string): OpContext => ({ by: { kind: 'vehicle', vehicleId: `V-${unit}` as VehicleId, unitId: unit as UnitId }, at: Date.now() });
@@ -22,10 +25,13 @@ describe('Watch Commander console', () => {
   beforeAll(async () => {
     fleet = await createFleet();
     browser = await launchChromium();
-    precinct = await fleet.addPrecinct({ id: 'N' });
+    const scheduled = await startScheduledPrecinct(fleet);
+    precinct = scheduled.precinct;
+    b1 = scheduled.officer('B1');
+    b2 = scheduled.officer('B2');
     token = await precinct.operators.add('wc-1', 'watch_commander');
-    // Two units of sector B on duty, as their cars would write it (no schedule: home beats rule).
-    for (const [unit, beat] of [['NB11', 'B1'], ['NB21', 'B2']] as const) {
+    // The two beat officers on duty sign on, as their cars would write it.
+    for (const [unit, beat] of [[b1, 'B1'], [b2, 'B2']] as const) {
       await B().update((d) => board.signOn(board.upsertUnit(d, { id: unit, callSign: unit, homeBeat: beat, mode: 'car' }, carCtx(unit)), { unitId: unit, officers: [`Ofc. ${unit}`] }, { ...carCtx(unit), at: Date.now() + 1 }));
     }
     const post = (body: unknown) =>
@@ -47,13 +53,13 @@ describe('Watch Commander console', () => {
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type=submit]')]);
     const row = page.locator('table.held tr[data-call="W-2"]');
     await row.waitFor();
-    expect(await row.textContent()).toContain('held: beat officer NB11 on call W-1');
+    expect(await row.textContent()).toContain(`held: beat officer ${b1} on call W-1`);
     const countdown = row.locator('.countdown');
     const first = await countdown.textContent();
     // Evaluated in the page (a string: this project's TypeScript has no DOM types).
     await page.waitForFunction(`document.querySelector('tr[data-call="W-2"] .countdown')?.textContent !== ${JSON.stringify(first)}`, undefined, { timeout: 5000 });
     expect(await countdown.textContent()).toMatch(/^(29|30):\d\d$/);
-    expect(await page.locator('tr[data-unit="NB11"]').textContent()).toContain('dispatched');
+    expect(await page.locator(`tr[data-unit="${b1}"]`).textContent()).toContain('dispatched');
   });
 
   it('releases the hold from the page: the nearest free unit gets the call, recorded with the operator', async () => {
@@ -63,7 +69,7 @@ describe('Watch Commander console', () => {
     expect(await page.locator('.flash-ok').textContent()).toContain('hold on call W-2 released');
     expect(await page.locator('table.held tr[data-call="W-2"]').count()).toBe(0);
     const call = B().view().calls['W-2']!;
-    expect(call.assigned).toEqual(['NB21']);
+    expect(call.assigned).toEqual([b2]);
     expect(call.history.find((h) => h.event === 'released' && h.by.kind === 'operator')?.reason).toBe('hold released by wc-1 (watch_commander): caller waiting in the street');
   });
 
@@ -73,8 +79,10 @@ describe('Watch Commander console', () => {
     await page.fill('#care input[name=title]', 'Bicycle theft, insurance report');
     await page.fill('#care textarea[name=body]', 'Locked bicycle taken from the rack overnight.');
     await Promise.all([page.waitForURL(/ok=/), page.click('#care button')]);
-    expect(await page.locator('.flash-ok').textContent()).toMatch(/report R-\S+ delivered to NB21, WC-B/);
+    // Every watch's beat officer of B2 that day, and the sector's sergeant and Watch Commander.
+    const expected = ['NB21', 'NB22', 'NB23', 'SGT-B', 'WC-N'];
+    expect(await page.locator('.flash-ok').textContent()).toMatch(new RegExp(`report R-\\S+ delivered to ${expected.join(', ')}`));
     const report = Object.values(B().view().inbox).find((r) => r.title === 'Bicycle theft, insurance report');
-    expect(report?.recipients).toEqual([{ kind: 'unit', id: 'NB21' }, { kind: 'supervisor', id: 'WC-B' }]);
+    expect(report?.recipients.map((r) => r.id)).toEqual(expected);
   });
 });
