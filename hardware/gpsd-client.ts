@@ -71,6 +71,8 @@ type LinkState =
   | { kind: 'connecting' }
   | { kind: 'unreachable'; error: string }
   | { kind: 'incompatible'; version: string }
+  /** We dropped a connection that went quiet; kept while reconnecting, since gpsd itself may be fine. */
+  | { kind: 'silent' }
   | { kind: 'connected' };
 
 export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSource {
@@ -189,7 +191,8 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
 
   private connect(): void {
     if (!this.running) return;
-    this.link = { kind: 'connecting' };
+    // After a silence the screen keeps saying "silent" rather than flashing "connecting".
+    if (this.link.kind !== 'silent') this.link = { kind: 'connecting' };
     this.partial = '';
     this.discardingOverlongLine = false;
     this.devices = undefined;
@@ -260,6 +263,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
       return;
     }
     this.log.warn({ host: this.host, port: this.port, silentMs: this.silenceTimeoutMs }, 'gpsd silent; reconnecting');
+    this.link = { kind: 'silent' };
     socket.destroy();
   }
 
@@ -425,6 +429,11 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
         return { key: 'connecting', health: { state: 'missing', reason: `connecting to gpsd at ${where}`, since } };
       case 'unreachable':
         return { key: 'unreachable', health: { state: 'missing', reason: `gpsd unreachable at ${where} (${this.link.error}); ${ageText}`, since } };
+      case 'silent':
+        return {
+          key: 'silent',
+          health: { state: 'degraded', reason: `gpsd at ${where} sends nothing (receiver silent or link stalled); reconnecting; ${ageText}`, since },
+        };
       case 'incompatible':
         return { key: 'incompatible', health: { state: 'missing', reason: `gpsd protocol ${this.link.version} unsupported (need ${SUPPORTED_PROTO_MAJOR}.x)`, since } };
       case 'connected':

@@ -118,9 +118,9 @@ describe('GpsdSource against a scripted gpsd', () => {
     expect(source.stats().connects).toBe(2);
   });
 
-  it('reconnects when a gpsd with a receiver goes silent', async () => {
+  it('reconnects when a gpsd with a receiver goes silent, showing it as silent rather than missing', async () => {
     const gpsd = await startGpsd();
-    const { source, log } = client(gpsd.port);
+    const { source, log, health } = client(gpsd.port);
     await source.start();
     await waitFor(() => source.isConnected());
     const t0 = Date.now();
@@ -129,6 +129,9 @@ describe('GpsdSource against a scripted gpsd', () => {
     expect(waited).toBeGreaterThanOrEqual(350);
     expect(log.messages('warn')).toContain('gpsd silent; reconnecting');
     expect(gpsd.watchCount()).toBe(2);
+    const afterSilence = health.slice(health.findIndex((h) => h.state === 'degraded' && h.reason.includes('sends nothing')));
+    expect(afterSilence.length).toBeGreaterThan(0);
+    expect(afterSilence.map((h) => h.state)).not.toContain('missing');
   });
 
   it('without a receiver, probes with ?DEVICES instead of dropping a quiet but healthy gpsd', async () => {
@@ -163,7 +166,8 @@ describe('GpsdSource against a scripted gpsd', () => {
   it('marks the last fix stale with its age when fixes stop', async () => {
     const gpsd = await startGpsd();
     let now = 1_800_000_000_000;
-    const { source, health } = client(gpsd.port, { clock: { now: () => now }, staleAfterMs: 2000 });
+    // A long silence timeout: this test is about fixes stopping while gpsd keeps the link alive.
+    const { source, health } = client(gpsd.port, { clock: { now: () => now }, staleAfterMs: 2000, silenceTimeoutMs: 10_000 });
     await source.start();
     await waitFor(() => source.isConnected());
     gpsd.send(tpvLine());
