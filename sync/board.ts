@@ -50,7 +50,7 @@ export const docIdOf = (sector: string, epoch: string): string => `${sector}@${e
  * A later schema moves forward with a migration change after genesis, so boards created by
  * daemons of different versions still share one genesis and merge.
  */
-export function genesis(sector: SectorId | string, epoch: string): SectorBoard {
+function genesis(sector: SectorId | string, epoch: string): SectorBoard {
   if (!isValidId(sector)) throw new BoardError('invalid_input', `sector must be an id, got ${JSON.stringify(sector)}`, 'sector');
   if (!isValidId(epoch)) throw new BoardError('invalid_input', `epoch must be an id, got ${JSON.stringify(epoch)}`, 'epoch');
   const empty = Automerge.init<StoredBoard>({ actor: genesisActor(sector, epoch) });
