@@ -94,5 +94,6 @@ describe('sync state persistence', () => {
     expect(p.sync.inSync('V1')).toBe(true);
     await p.store.close();
     await c.store.close();
+    await again.flush();
   });
 });
