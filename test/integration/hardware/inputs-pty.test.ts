@@ -76,9 +76,11 @@ describe('SerialInputs over a pty', () => {
   });
 
   it('ignores garbage, bad checksums and unknown inputs, logging why', async () => {
-    const { module, inputs, events, log } = await rig();
+    // A long heartbeat timeout: this test is about bad lines, not a loaded machine's timers.
+    const { module, inputs, events, log } = await rig({ heartbeatTimeoutMs: 5000 });
     await inputs.start();
-    await waitFor(() => inputs.health().state === 'ok');
+    // Wait for every initial level: ok health can come from a heartbeat before the query's answer.
+    await waitFor(() => inputs.health().state === 'ok' && Object.keys(inputs.state()).length === 3, { what: 'initial levels' });
     const initial = events.length;
     module.sendRaw('\u0000\u00ff\u00fe\r\nIN EMERG 1*00\r\nIN SIREN 1\r\nhello\r\nIN EMERG 7\r\n');
     module.sendRaw(`${'#'.repeat(300)}\r\n`);
