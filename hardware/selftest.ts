@@ -31,6 +31,8 @@ export interface SelftestOptions {
 }
 
 const POLL_MS = 50;
+/** How long to wait for the remaining input levels once the module has answered. */
+const INPUTS_GRACE_MS = 500;
 
 export async function runHardwareSelftest(hw: HardwareUnderTest, options: SelftestOptions): Promise<SelftestRow[]> {
   const deadline = Date.now() + options.timeoutMs;
@@ -125,12 +127,15 @@ async function checkModem(modem: ModemSource, deadline: number): Promise<Selftes
 
 async function checkInputs(inputs: VehicleInputs, deadline: number): Promise<SelftestRow[]> {
   if (inputs instanceof NoInputs) return [{ check: 'inputs', ok: true, detail: 'not fitted (hardware.inputs.kind is "none")' }];
+  const names: InputName[] = ['ignition', 'lights', 'emergency'];
   const ok = await until(deadline, () => inputs.health().state === 'ok' && Object.keys(inputs.state()).length > 0);
   if (!ok) {
     return [{ check: 'inputs: responding', ok: false, detail: `${reasonOf(inputs.health())} (interface module powered and cabled?)` }];
   }
+  // The module answers a query one line per input; give the rest a moment (a module may also
+  // lack an input, which then shows as "unknown").
+  await until(Math.min(deadline, Date.now() + INPUTS_GRACE_MS), () => names.every((n) => inputs.state()[n] !== undefined));
   const state = inputs.state();
-  const names: InputName[] = ['ignition', 'lights', 'emergency'];
   const levels = names.map((n) => `${n} ${state[n] === undefined ? 'unknown' : state[n] ? 'on' : 'off'}`).join(', ');
   const health = inputs.health();
   const who = health.state === 'ok' && health.detail ? `${health.detail}: ` : '';
