@@ -40,6 +40,23 @@ function isOpen(doc: StoredBoard, callId: string, events: Record<string, StoredC
   return state !== 'cleared' && state !== 'cancelled';
 }
 
+/**
+ * Beat prose is collaborative text, one op per character: copied as text into every new epoch it
+ * would dominate the live board (a year of plans is thousands of ops a day). It is carried as
+ * immutable snapshots instead; the first edit in the new epoch turns a field back into text
+ * (sync/ops/beats.ts). Readers do not see the difference.
+ */
+function frozenBeat(b: StoredBoard['beats'][string]): StoredBoard['beats'][string] {
+  const plans: StoredBoard['beats'][string]['plans'] = {};
+  for (const [pid, p] of Object.entries(b.plans)) plans[pid] = frozenPlan(p);
+  return { ...b, characteristics: imm(txt(b.characteristics) ?? '') as unknown as string, plans };
+}
+
+function frozenPlan(p: StoredBoard['beats'][string]['plans'][string]): StoredBoard['beats'][string]['plans'][string] {
+  const f = (v: unknown) => imm(txt(v) ?? '') as unknown as string;
+  return { ...p, problem: f(p.problem), analysis: f(p.analysis), response: f(p.response), assessment: f(p.assessment) };
+}
+
 function unreadByAnyone(r: StoredBoard['inbox'][string]): boolean {
   return r.recipients.some((x) => typeof r.readBy[txt(x.id) ?? ''] !== 'number');
 }
@@ -79,7 +96,7 @@ export function rolloverEpoch(prev: SectorBoard, nextEpoch: string, ctx: OpConte
   next = Automerge.change(next, { message: `carry over from ${epoch}`, time: Math.floor(ctx.at / 1000) }, (d) => {
     d.openedFrom = { at: ctx.at, epoch: imm(epoch) };
     for (const [id, b] of Object.entries(s.beats)) {
-      d.beats[id] = b;
+      d.beats[id] = frozenBeat(b);
       carried.beats.push(id);
     }
     const unitKeys = Object.keys(s.unitLog).sort();
@@ -155,6 +172,30 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     plan.push((d) => {
       if (!present) d.units[id] = u;
       for (const k of missing) if (p.unitLog[k]) d.unitLog[k] = p.unitLog[k];
+    });
+  }
+
+  // Beat edits made on the old board after the cut: newer plans and profiles win, as snapshots.
+  for (const [id, b] of Object.entries(p.beats)) {
+    const target = next.beats[id];
+    if (!target) {
+      plan.push((d) => {
+        d.beats[id] = frozenBeat(b);
+      });
+      continue;
+    }
+    const newerPlans = Object.entries(b.plans).filter(([pid, pl]) => pl.updatedAt > (target.plans[pid]?.updatedAt ?? -1));
+    const newerProfile = b.updatedAt > target.updatedAt && txt(b.characteristics) !== txt(target.characteristics);
+    if (newerPlans.length === 0 && !newerProfile) continue;
+    plan.push((d) => {
+      const t = d.beats[id];
+      if (!t) return;
+      for (const [pid, pl] of newerPlans) t.plans[pid] = frozenPlan(pl);
+      if (newerProfile) {
+        t.characteristics = imm(txt(b.characteristics) ?? '') as unknown as string;
+        t.resources = b.resources;
+        t.crimeProblems = b.crimeProblems;
+      }
     });
   }
 

@@ -286,6 +286,7 @@ export interface StoredReport {
  * different passages both survive.
  */
 export interface StoredPlan {
+  /** Text once edited in this epoch; an ImmutableString snapshot when carried over (sync/epoch.ts). */
   problem: string;
   analysis: string;
   response: string;

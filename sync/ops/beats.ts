@@ -27,11 +27,12 @@ const prose = (v: unknown): string => (typeof v === 'string' ? v.slice(0, 4000) 
 
 /** Writes text at path by diff (keeps concurrent edits elsewhere in the text) unless unchanged. */
 function setText(d: StoredBoard, path: Array<string>, current: unknown, value: string): void {
+  if (txt(current) === value) return;
   if (typeof current === 'string') {
     if (current !== value) Automerge.updateText(d as unknown as Automerge.Doc<unknown>, path, value);
     return;
   }
-  // Absent (or written by an older layout as an atomic string): start the text afresh.
+  // Absent, or an immutable snapshot carried over an epoch cut: start the text afresh.
   let obj: Record<string, unknown> = d as unknown as Record<string, unknown>;
   for (const p of path.slice(0, -1)) obj = obj[p] as Record<string, unknown>;
   obj[path.at(-1) as string] = value;

@@ -13,6 +13,7 @@ import {
   markRead,
   readBoard,
   setUnitStatus,
+  upsertBeat,
   type SectorBoard,
 } from '../../../sync/board.js';
 import { FileDocStore } from '../../../sync/doc-store.js';
@@ -108,6 +109,24 @@ describe('epochs', () => {
     precinctNext = forwardLateEdits(precinctPrev, precinctNext, at(policy, 91));
     expect(readBoard(precinctNext).calls.C1).toMatchObject({ state: 'cleared', disposition: 'ADV' });
     expect(forwardLateEdits(precinctPrev, precinctNext, at(policy, 92))).toBe(precinctNext);
+  });
+
+  it('carries beat prose as snapshots (cheap), editable again, and forwards plans edited offline after the cut', () => {
+    const plan = { id: 'P1', problem: 'Break-ins at the park', analysis: 'Evenings', response: 'Bike patrol', assessment: '' };
+    let d = upsertBeat(day1(), { id: 'B31', name: 'Beat 31', profile: { characteristics: 'Two schools, a park', resources: [], crimeProblems: [] }, plans: [plan] }, at(car('3A11'), 20));
+    let carPrev = Automerge.clone(d, CAR);
+    const cut = rolloverEpoch(d, '2026-11-28', at(policy, 60), PRECINCT);
+    const textOps = Automerge.stats(d).numOps;
+    expect(Automerge.stats(cut.next).numOps).toBeLessThan(textOps);
+    expect(readBoard(cut.next).beats.B31?.plans.P1).toMatchObject({ analysis: 'Evenings', response: 'Bike patrol' });
+    // Edited in the new epoch: back to text, so later concurrent edits merge by passage.
+    d = upsertBeat(cut.next, { id: 'B31', name: 'Beat 31', plans: [{ ...plan, assessment: 'Fewer reports' }] }, at(dispatcher, 70));
+    expect(readBoard(d).beats.B31?.plans.P1?.assessment).toBe('Fewer reports');
+    // Offline on the old board after the cut, another officer adds a plan: forwarded.
+    carPrev = upsertBeat(carPrev, { id: 'B31', name: 'Beat 31', plans: [{ id: 'P2', problem: 'Speeding on Elm', analysis: '', response: 'Radar', assessment: '' }] }, at(car('3A11'), 75));
+    d = forwardLateEdits(Automerge.merge(Automerge.clone(cut.closed), carPrev), d, at(policy, 80));
+    expect(readBoard(d).beats.B31?.plans.P2).toMatchObject({ problem: 'Speeding on Elm', response: 'Radar' });
+    expect(readBoard(d).beats.B31?.plans.P1?.assessment).toBe('Fewer reports');
   });
 
   it('archives a closed epoch as one snapshot and refuses to archive an open one', async () => {
