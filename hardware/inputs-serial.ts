@@ -57,6 +57,8 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
   private running = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private silenceTimer: NodeJS.Timeout | undefined;
+  /** Re-sends `?` until the module answers it: a query written before the far end opened is lost. */
+  private queryTimer: NodeJS.Timeout | undefined;
   private moduleId: string | undefined;
   private currentHealth: DeviceHealth;
   private healthKey = '';
@@ -84,7 +86,8 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     this.running = false;
     clearTimeout(this.reopenTimer);
     clearTimeout(this.silenceTimer);
-    this.reopenTimer = this.silenceTimer = undefined;
+    clearTimeout(this.queryTimer);
+    this.reopenTimer = this.silenceTimer = this.queryTimer = undefined;
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
     const port = this.port;
@@ -106,9 +109,19 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     return this.moduleId;
   }
 
-  /** Asks the module for every input's level (also sent on every open). */
+  /**
+   * Asks the module for every input's level (sent on every open and after a silence), and asks
+   * again every second until an `ID` or `IN` line answers.
+   */
   query(): void {
-    if (this.port?.isOpen) this.port.write(`${QUERY_COMMAND}\n`);
+    const port = this.port;
+    if (!port?.isOpen) return;
+    port.write(`${QUERY_COMMAND}\n`);
+    clearTimeout(this.queryTimer);
+    this.queryTimer = setTimeout(() => {
+      this.queryTimer = undefined;
+      if (this.port === port) this.query();
+    }, Math.min(1000, this.heartbeatTimeoutMs));
   }
 
   private async open(): Promise<void> {
@@ -138,7 +151,8 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     if (this.port !== port) return;
     this.port = undefined;
     clearTimeout(this.silenceTimer);
-    this.silenceTimer = undefined;
+    clearTimeout(this.queryTimer);
+    this.silenceTimer = this.queryTimer = undefined;
     if (!this.running) return;
     this.log.warn({ path: this.path }, 'input module port closed; will reopen when it returns');
     this.setHealth('port-gone', { state: 'missing', reason: `input module port ${this.path} went away`, since: this.clock.now() });
@@ -185,6 +199,10 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
       return;
     }
     this.armSilenceTimer();
+    if (parsed.kind === 'id' || parsed.kind === 'input') {
+      clearTimeout(this.queryTimer);
+      this.queryTimer = undefined;
+    }
     if (parsed.kind === 'id' && parsed.text !== this.moduleId) {
       this.log.info({ id: parsed.text }, 'input module identified');
       this.moduleId = parsed.text;

@@ -59,6 +59,16 @@ describe('SerialInputs over a pty', () => {
     expect(inputs.state().emergency).toBe(true);
   });
 
+  it('asks again until the module answers its query (a query sent before the module listened is lost)', async () => {
+    const { module, inputs } = await rig({ heartbeatTimeoutMs: 5000 });
+    module.silent = true;
+    await inputs.start();
+    await waitFor(() => module.received.includes('?'), { what: 'first query' });
+    module.silent = false;
+    await waitFor(() => Object.keys(inputs.state()).length === 3, { what: 'levels after a repeated query', timeoutMs: 5000 });
+    expect(module.received.filter((c) => c === '?').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('debounces a chattering contact', async () => {
     const { module, inputs, events } = await rig({ debounceMs: 80 });
     await inputs.start();
