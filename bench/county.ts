@@ -267,11 +267,19 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       const sector = dept.beats[rc.beat]!.sector;
       const p: Pending = { t0: now(), sector, waiting: online(sector), inWindow: win };
       pendingCalls.set(cad, p);
-      const res = await fetch(new URL('/api/v1/calls', apiUrl), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ cadNumber: cad, type: `SPD P${rc.spdPriority}`, priority: departmentPriority(rc.spdPriority), address: rc.neighborhood || 'unknown', beat: rc.beat, lat: rc.lat, lon: rc.lon }),
-      });
+      const body = JSON.stringify({ cadNumber: cad, type: `SPD P${rc.spdPriority}`, priority: departmentPriority(rc.spdPriority), address: rc.neighborhood || 'unknown', beat: rc.beat, lat: rc.lat, lon: rc.lon });
+      let res: Response | undefined;
+      for (let attempt = 0; !res; attempt++) {
+        try {
+          res = await fetch(new URL('/api/v1/calls', apiUrl), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+        } catch (err) {
+          if (attempt >= 3 || precinct?.child.exitCode !== null) {
+            pendingCalls.delete(cad);
+            throw new Error(`CAD API unreachable (station ${precinct?.child.exitCode === null ? 'running' : `exited ${precinct?.child.exitCode ?? precinct?.child.signalCode}`}): ${String(err)}`);
+          }
+          await sleep(250);
+        }
+      }
       if (res.status !== 201) {
         pendingCalls.delete(cad);
         throw new Error(`CAD call refused: ${res.status} ${await res.text()}`);
@@ -499,9 +507,16 @@ export async function benchCounty(): Promise<BenchTable[]> {
         const rs: CountyResult[] = [];
         for (let i = 0; i < runs; i++) {
           process.stderr.write(`county: N=${n} ${broker} run ${i + 1}/${runs}\n`);
-          rs.push(await runCounty({ n, broker, windowS, changesPerS, callsPerS }, dept, recorded));
+          try {
+            const r = await runCounty({ n, broker, windowS, changesPerS, callsPerS }, dept, recorded);
+            process.stderr.write(`county: ${JSON.stringify(r)}\n`);
+            rs.push(r);
+          } catch (err) {
+            process.stderr.write(`county: N=${n} ${broker} run ${i + 1} failed: ${(err as Error).message}\n`);
+            await stopAll();
+          }
         }
-        results.push(medianResult(rs));
+        if (rs.length > 0) results.push(medianResult(rs));
       }
     }
     for (const broker of ['aedes', 'mosquitto'] as const) {

@@ -7,6 +7,7 @@
 //   npm run drill -- --only kill,partition     a subset: kill, broker, partition, disk, clock, malformed, soak
 //   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -294,13 +295,21 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
     const acked: string[] = [];
     let made = 0;
     let refused = 0;
-    const text = (i: number) => `disk-${i} ${'x'.repeat(1500)}`;
-    for (let i = 0; i < 2000 && refused < 20; i++) {
+    // Random text: repeated characters would compress to nothing in the board's snapshot.
+    const text = (i: number) => `disk-${i} ${randomBytes(1100).toString('base64')}`;
+    const fillEnd = Date.now() + 90_000;
+    let slowest = 0;
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 2000 && refused < 20 && Date.now() < fillEnd; i++) {
       made += 1;
-      const res = await screen.post(`/api/calls/${callId}/notes`, { text: text(i) });
-      if (res.status === 200) acked.push(text(i));
+      const t0 = Date.now();
+      const res = await screen.post(`/api/calls/${callId}/notes`, { text: text(i) }, undefined, 15_000).catch(() => undefined);
+      slowest = Math.max(slowest, Date.now() - t0);
+      statuses.set(res?.status ?? 0, (statuses.get(res?.status ?? 0) ?? 0) + 1);
+      if (res?.status === 200) acked.push(text(i));
       else refused += 1;
     }
+    log(`disk: fill phase: ${made} notes, HTTP statuses ${JSON.stringify([...statuses])}, slowest ${slowest} ms, vehicle RSS ${rss(v.child.child.pid).toFixed(0)} MiB`);
     const upWhenFull = alive(v.child.child) && (await fetch(new URL('/healthz', v.url)).then((r) => r.status < 500).catch(() => false));
     // Space comes back: the car carries on without a restart.
     await rm(ballast);
@@ -319,8 +328,11 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
     await waitFor(async () => {
       atPrecinct = new Set(((await st.board(sector)).calls[callId]?.notes ?? []).map((n) => n.text.slice(0, 40)));
       return [...sent].every((t) => atPrecinct.has(t));
-    }, 30_000);
+    }, 60_000);
     const present = [...sent].filter((t) => atPrecinct.has(t)).length;
+    const onCar = new Set(((await screen.board())?.calls[callId]?.notes ?? []).map((n) => n.text.slice(0, 40)));
+    const msgs = (lines: Array<Record<string, unknown>>) => [...new Set(lines.map((l) => `${String(l.msg)}${l.err ? ` (${JSON.stringify(l.err).slice(0, 120)})` : ''}`))].slice(0, 6).join('; ');
+    log(`disk: on car ${[...sent].filter((t) => onCar.has(t)).length}/${sent.size}, at precinct ${present}; vehicle warnings: ${msgs(v.child.lines)}; precinct warnings: ${msgs(st.precinct.lines)}`);
     const up = alive(v.child.child);
     await killGroup(v.child.child, 'SIGTERM');
     return {
@@ -329,7 +341,7 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
       acked: acked.length,
       present,
       ok: upWhenFull && up && present === acked.length && after > 0,
-      figures: `refused while full: ${refused} (HTTP error, nothing acknowledged); daemon up while full: ${upWhenFull}; accepted after space freed: ${after}/10`,
+      figures: `statuses while filling ${JSON.stringify([...statuses])}, slowest answer ${slowest} ms; refused: ${refused}; daemon up while full: ${upWhenFull}; accepted after space freed: ${after}/10`,
     };
   } finally {
     await st.stop();

@@ -150,8 +150,13 @@ export class Screen {
     }
   }
 
-  post(path: string, body: unknown, raw?: string): Promise<Response> {
-    return fetch(new URL(path, this.url), { method: 'POST', headers: { 'content-type': 'application/json', 'x-mdt-csrf': this.csrf }, body: raw ?? JSON.stringify(body) });
+  post(path: string, body: unknown, raw?: string, timeoutMs?: number): Promise<Response> {
+    return fetch(new URL(path, this.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mdt-csrf': this.csrf },
+      body: raw ?? JSON.stringify(body),
+      ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+    });
   }
 
   async board(): Promise<{ calls: Record<string, { notes: Array<{ text: string }> }> } | null> {
