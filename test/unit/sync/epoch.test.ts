@@ -17,7 +17,7 @@ import {
   type SectorBoard,
 } from '../../../sync/board.js';
 import { FileDocStore } from '../../../sync/doc-store.js';
-import { epochFor, forwardLateEdits, rolloverEpoch } from '../../../sync/epoch.js';
+import { epochFor, forwardLateEdits, REPORT_CARRY_MS, rolloverEpoch } from '../../../sync/epoch.js';
 import { archiveEpoch } from '../../../sync/epoch-archive.js';
 import { at, car, care, dispatcher, hexActor, policy, staffedBoard } from '../../helpers/board-fixtures.js';
 
@@ -127,6 +127,12 @@ describe('epochs', () => {
     d = forwardLateEdits(Automerge.merge(Automerge.clone(cut.closed), carPrev), d, at(policy, 80));
     expect(readBoard(d).beats.B31?.plans.P2).toMatchObject({ problem: 'Speeding on Elm', response: 'Radar' });
     expect(readBoard(d).beats.B31?.plans.P1?.assessment).toBe('Fewer reports');
+  });
+
+  it('stops carrying a report nobody reads after REPORT_CARRY_MS: it stays in the archive', () => {
+    const d = day1();
+    expect(rolloverEpoch(d, 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS }, PRECINCT).carried.reports).toEqual(['R1']);
+    expect(rolloverEpoch(d, 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS + 1 }, PRECINCT).carried.reports).toEqual([]);
   });
 
   it('archives a closed epoch as one snapshot and refuses to archive an open one', async () => {
