@@ -130,9 +130,8 @@ describe('epochs', () => {
   });
 
   it('stops carrying a report nobody reads after REPORT_CARRY_MS: it stays in the archive', () => {
-    const d = day1();
-    expect(rolloverEpoch(d, 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS }, PRECINCT).carried.reports).toEqual(['R1']);
-    expect(rolloverEpoch(d, 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS + 1 }, PRECINCT).carried.reports).toEqual([]);
+    expect(rolloverEpoch(day1(), 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS }, PRECINCT).carried.reports).toEqual(['R1']);
+    expect(rolloverEpoch(day1(), 'later', { by: policy, at: at(care, 52).at + REPORT_CARRY_MS + 1 }, PRECINCT).carried.reports).toEqual([]);
   });
 
   it('archives a closed epoch as one snapshot and refuses to archive an open one', async () => {
