@@ -48,6 +48,7 @@ export interface RunningVehicle {
   replica: SectorReplica;
   transport: MqttTransport;
   sync: PeerSync<unknown>;
+  hardware: VehicleHardware;
   stop(): Promise<void>;
 }
 
@@ -364,6 +365,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     replica,
     transport,
     sync: sync as PeerSync<unknown>,
+    hardware,
     async stop() {
       ui.dispose();
       // SSE streams stay open until the page goes: close them so server.close() can finish.
