@@ -237,8 +237,16 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       }),
     );
     vehicle = spawnCli(['vehicle', '--config', vcfg]);
-    await vehicle.waitForLog('broker link online', 60_000);
-    const vSampler = new ProcSampler(() => vehicle?.child.pid, 500).start();
+    // Under load the station may take long to admit one more car (scrypt per CONNECT): its
+    // figures are then taken from whenever it got on, or left out (NaN) after 120 s.
+    const vehicleOnline = await vehicle.waitForLog('broker link online', 120_000).then(
+      () => true,
+      (err: unknown) => {
+        process.stderr.write(`county: real vehicle not online: ${(err as Error).message.slice(0, 200)}\n`);
+        return false;
+      },
+    );
+    const vSampler = new ProcSampler(() => (vehicleOnline ? vehicle?.child.pid : undefined), 500).start();
     samplers.push(vSampler);
     await sleep(3000);
     const idle0 = performance.now();

@@ -4,7 +4,7 @@
 //
 //   npm run drill                              every drill, default sizes (about 10 minutes)
 //   npm run drill -- --quick                   smaller and shorter (about 4 minutes)
-//   npm run drill -- --only kill,partition     a subset: kill, broker, partition, disk, clock, malformed, soak
+//   npm run drill -- --only kill,partition     a subset: stall, kill, broker, partition, disk, clock, malformed, soak
 //   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
 import { randomBytes } from 'node:crypto';
@@ -74,7 +74,9 @@ function presentEverywhere(cars: LightCar[], made: Array<{ hash: string; sector:
   return made.filter((m) => cars.filter((c) => c.opts.sector === m.sector).every((c) => c.has(m.hash))).length;
 }
 
+let hellos = 0;
 async function heal(cars: LightCar[]): Promise<void> {
+  hellos += cars.length;
   // A stalled exchange (docs/performance.md, "Sync stall") is healed by a hello, as a reconnect does.
   for (const c of cars) await c.sync.hello(`precinct-${PRECINCT}`);
 }
@@ -489,6 +491,54 @@ async function drillMalformed(dept: Department, messages: number): Promise<Drill
   }
 }
 
+/**
+ * Sign-on storm: N cars connect in batches and sign on at once (two changes each), as at a shift
+ * change. Counts cars whose heads still differ from their sector's after 20 s, and whether a hello
+ * (what a reconnect sends) heals them. Reproduces the sync stall of docs/performance.md.
+ */
+async function drillStall(dept: Department, n: number): Promise<DrillResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-stall-'));
+  const cars = fleet(dept, n);
+  const st = await startStation(dir, dept, cars, { broker: 'aedes' });
+  const lc: LightCar[] = [];
+  try {
+    lc.push(...(await lightFleet(st, dept, cars)));
+    const apart = () => {
+      const out: LightCar[] = [];
+      const bySector = new Map<string, LightCar[]>();
+      for (const c of lc) bySector.set(c.opts.sector, [...(bySector.get(c.opts.sector) ?? []), c]);
+      for (const cs of bySector.values()) {
+        const heads = cs.map((x) => A.getHeads(x.replica.doc).sort().join());
+        const counts = new Map<string, number>();
+        for (const h of heads) counts.set(h, (counts.get(h) ?? 0) + 1);
+        const top = [...counts.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
+        cs.forEach((c, i) => heads[i] !== top && out.push(c));
+      }
+      return out;
+    };
+    await waitFor(() => apart().length === 0, 20_000);
+    const stalled = apart();
+    const msgs0 = stalled.map((c) => c.sync.stats.sentMessages);
+    await sleep(5000);
+    const rate = stalled.map((c, i) => (c.sync.stats.sentMessages - msgs0[i]!) / 5);
+    await heal(stalled);
+    await waitFor(() => apart().length === 0, 20_000);
+    const after = apart().length;
+    return {
+      drill: `sign-on storm, ${n} cars (sync stall check)`,
+      made: n * 2,
+      acked: n * 2,
+      present: n * 2 - stalled.length,
+      ok: stalled.length === 0,
+      figures: `cars apart from their sector after 20 s: ${stalled.length} (${stalled.map((c) => c.opts.vehicleId).join(' ')}), sync messages/s while stalled ${rate.map((r) => r.toFixed(1)).join(' ')}; still apart after a hello: ${after}`,
+    };
+  } finally {
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function drillSoak(dept: Department, n: number, minutes: number): Promise<{ result: DrillResult; table: BenchTable }> {
   const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-soak-'));
   const cars = fleet(dept, n);
@@ -611,7 +661,10 @@ async function main(): Promise<void> {
   const attempt = async (name: string, fn: () => Promise<DrillResult>) => {
     log(`${name}: start`);
     try {
-      results.push(await fn());
+      hellos = 0;
+      const r = await fn();
+      if (hellos > 0 && name !== 'stall') r.figures += `; converged only after a hello to ${hellos} car(s) (sync stall)`;
+      results.push(r);
     } catch (err) {
       results.push({ drill: name, made: 0, acked: 0, present: 0, ok: false, figures: `FAILED: ${(err as Error).message.slice(0, 300)}` });
     }
@@ -619,6 +672,7 @@ async function main(): Promise<void> {
     await stopAll();
   };
   try {
+    if (want('stall')) await attempt('stall', () => drillStall(dept, 50));
     if (want('kill')) await attempt('kill', () => drillKill(dept, quick ? 3 : 6));
     if (want('broker')) {
       await attempt('broker', () => drillBroker(dept, 'mosquitto', quick ? 20 : 50, 2));
