@@ -57,7 +57,7 @@ export interface PeerSyncStats {
 
 export class PeerSync<T> {
   private readonly states = new Map<string, A.SyncState>();
-  private readonly flushChains = new Map<string, Promise<void>>();
+  private flushing = Promise.resolve();
   readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0 };
   private readonly store: SyncStateStore;
   private shadow: A.Doc<T> | undefined;
@@ -183,20 +183,15 @@ export class PeerSync<T> {
         this.opts.log.error({ from: t.from, bytes: payload.length, reason: forged }, 'sync refused: change not authored by the sending vehicle');
         return;
       }
-      // The state is advanced before the (awaited, fsync'd) write so a flush meanwhile builds on it.
-      this.setState(t.from, next);
       try {
         await this.opts.replica.update((doc) => A.receiveSyncMessage(doc, state, env.body)[0]);
       } catch (err) {
-        // Not saved: forget everything about this peer, so the next round re-sends what we lack.
         this.shadow = undefined;
-        this.setState(t.from, A.initSyncState());
         this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
         return;
       }
-    } else {
-      this.setState(t.from, next);
     }
+    this.setState(t.from, next);
     // Reply to the sender, and (via the replica's change event) fan out to the other peers.
     await this.flush(t.from);
   }
@@ -233,18 +228,15 @@ export class PeerSync<T> {
     for (const peer of this.states.keys()) void this.flush(peer);
   }
 
-  /**
-   * Sends every sync message the peer needs now. One chain per peer: a peer's state is never
-   * raced, and a slow PUBACK from one car does not hold back the fan-out to the others. The state
-   * is re-read at every step, as a message handled meanwhile may have advanced it.
-   */
+  /** Sends every sync message the peer needs now. Serialised so states are not raced. */
   flush(peerId: string): Promise<void> {
-    const prev = this.flushChains.get(peerId) ?? Promise.resolve();
-    const run = prev.then(async () => {
+    const run = this.flushing.then(async () => {
       if (!this.opts.publisher.isOnline()) return;
+      let state = this.state(peerId);
       for (;;) {
-        const [nextState, msg] = A.generateSyncMessage(this.opts.replica.doc, this.state(peerId));
-        this.setState(peerId, nextState);
+        const [nextState, msg] = A.generateSyncMessage(this.opts.replica.doc, state);
+        state = nextState;
+        this.setState(peerId, state);
         if (!msg) break;
         const sent = await this.send(peerId, encodeEnvelope({ kind: 'sync', docId: this.opts.replica.docId, body: msg }));
         if (!sent) {
@@ -254,9 +246,8 @@ export class PeerSync<T> {
         }
       }
     });
-    const settled = run.catch((err: unknown) => this.opts.log.error({ err, peerId }, 'sync flush failed'));
-    this.flushChains.set(peerId, settled);
-    return settled;
+    this.flushing = run.catch((err: unknown) => this.opts.log.error({ err, peerId }, 'sync flush failed'));
+    return this.flushing;
   }
 
   private async send(peerId: string, payload: Buffer): Promise<boolean> {
