@@ -63,12 +63,12 @@ describe('precinct broker guards (aedes)', () => {
     const watcher = await open({ clientId: 'link-X-watch', username: 'link-X', password: linkSecret });
     await watcher.subscribeAsync([topics.presenceAll('B')], { qos: 1 });
     watcher.on('message', (t) => seen.push(t));
-    const closed = new Promise((r) => probe.once('close', r));
+    const closed = new Promise<void>((r) => probe.once('close', () => r()));
     // MQTT 3.1.1 has no negative PUBACK: the broker closes the connection (§4.8 allows it).
     probe.publish('mdt/v1/presence/C/EC1', JSON.stringify({ v: 1, unit: 'EC1', vehicle: 'V1', state: 'online', at: 1 }), { qos: 1 });
     await closed;
     const probe2 = await open({ clientId: 'V1-probe2', username: 'V1', password: secret });
-    const closed2 = new Promise((r) => probe2.once('close', r));
+    const closed2 = new Promise<void>((r) => probe2.once('close', () => r()));
     probe2.publish(topics.presence('B', 'NB2'), JSON.stringify({ v: 1, unit: 'NB2', vehicle: 'V1', state: 'offline', at: 1 }), { qos: 1 });
     await closed2;
     await new Promise((r) => setTimeout(r, 200));
