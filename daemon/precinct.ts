@@ -168,6 +168,8 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     sectors.set(s, { replica, sync: sync as PeerSync<unknown>, presence: new Map(), breadcrumbs: new Map(), alerts: [] });
   }
 
+  /** Cars greeted (sync restarted) since our link to the broker last came up. */
+  const greeted = new Set<string>();
   transport.on('message', (topic, payload) => {
     const t = parseTopic(topic);
     const st = t ? sectors.get(t.sector) : undefined;
@@ -181,6 +183,14 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       const was = st.presence.get(t.unit);
       st.presence.set(t.unit, p);
       if (p.state !== was?.state) log.info({ unit: t.unit, vehicle: p.vehicle, state: p.state }, 'unit presence');
+      // A car that was online before our (re)connect only shows up in the retained presence
+      // that arrives after it: greet it then, or an idle car would never resync.
+      if (p.state === 'online' && !greeted.has(p.vehicle)) {
+        greeted.add(p.vehicle);
+        void st.sync.hello(p.vehicle);
+      } else if (p.state === 'offline') {
+        greeted.delete(p.vehicle);
+      }
     } else if (t.kind === 'avl') {
       const pos = parseAvl(payload);
       if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'malformed position dropped');
@@ -223,8 +233,13 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   // After our own (re)connect, cars already online do not know we restarted: greet each one.
   transport.on('connect', () => {
     void publishRoster();
+    greeted.clear();
     for (const [, st] of sectors) {
-      for (const [, p] of st.presence) if (p.state === 'online') void st.sync.hello(p.vehicle);
+      for (const [, p] of st.presence) {
+        if (p.state !== 'online') continue;
+        greeted.add(p.vehicle);
+        void st.sync.hello(p.vehicle);
+      }
     }
   });
   transport.start();

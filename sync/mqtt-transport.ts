@@ -114,7 +114,12 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
     if (this.timer) clearTimeout(this.timer);
     const client = this.client;
     this.client = undefined;
-    if (client) await client.endAsync(false).catch(() => undefined);
+    if (client) {
+      // A deliberate close is not a link error: silence the handlers before ending.
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      await client.endAsync(false).catch(() => undefined);
+    }
     this.setState({ state: 'offline', since: Date.now() });
   }
 

@@ -184,7 +184,10 @@ export class PeerSync<T> {
         return;
       }
       try {
-        await this.opts.replica.update((doc) => A.receiveSyncMessage(doc, state, env.body)[0]);
+        // Take every change the shadow has and the replica lacks, not just this message's: a
+        // change that arrived before its dependency sat in the shadow's queue until now.
+        const accepted = shadow;
+        await this.opts.replica.update((doc) => A.merge(doc, accepted));
       } catch (err) {
         this.shadow = undefined;
         this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 // How sync/registries/eido-schema.json was produced from NENA's YAML (test/fixtures/eido):
 //   EIDO_SCHEMA_WRITE=1 npx vitest run test/unit/sync/eido-schema.test.ts
-// The YAML is parsed with js-yaml (already in node_modules as a dependency of eslint; the
-// project itself takes no YAML parser), then pruned to the schemas reachable from
+// The YAML is parsed with js-yaml (a devDependency: tests only; the daemon takes no YAML
+// parser), then pruned to the schemas reachable from
 // EmergencyIncidentDataObjectType, so the runtime carries only what validation needs. The one
 // upstream typo `NIEMComponents//j.yaml` is normalised to `NIEMComponents/j.yaml`, and one `minItems: 1,` (a string in YAML) to the number 1. Without the
 // environment variable the test re-derives the bundle and fails if the committed file drifted.
