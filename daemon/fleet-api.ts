@@ -5,10 +5,10 @@
 // This sub-app authenticates on its own, before the board API's middleware: a `fleet` token opens
 // these routes and nothing else, and a dispatcher's token never opens them.
 //
-// Revocation takes effect at the car's next CONNECT: the broker checks the registry on every
-// connect (sync/broker.ts) and answers "bad user name or password". A connection that is open
-// when the car is revoked stays up until it drops; docs/precinct-guide.md says how to cut it at
-// once (restart the station: every car reconnects within seconds, the revoked one is refused).
+// Revocation takes effect at once with the embedded broker: the registry tells the broker, which
+// cuts the car's open connection (daemon/precinct.ts), and every later CONNECT is answered "bad
+// user name or password" (sync/broker.ts). With an external Mosquitto, its password and ACL files
+// must be regenerated (docs/precinct-guide.md).
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
@@ -188,7 +188,7 @@ export function createFleetApi(deps: FleetApiDeps): Hono<Env> {
       alreadyRevoked: already,
       effect:
         presence === 'online'
-          ? 'refused at its next connect; its open connection stays up until it drops (restart the station to cut it now)'
+          ? 'its open connection is cut (embedded broker) and it is refused at every connect from now on'
           : 'refused at its next connect',
     });
   });

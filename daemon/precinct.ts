@@ -91,6 +91,12 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   };
   const retained = await RetainedStore.open(join(config.stateDir, 'retained.json'), log.child({ component: 'retained' }));
   let broker: RunningBroker | undefined;
+  // A revoked MDT (stolen) loses its open connection now, not at its next reconnect. With an
+  // external broker, its password and ACL files must be regenerated (docs/precinct-guide.md).
+  registry.onRevoked((vehicleId) => {
+    const closed = broker?.disconnectVehicle(vehicleId) ?? 0;
+    log.warn({ vehicleId, closed }, 'vehicle revoked: open connections cut');
+  });
   let brokerUrl: string;
   let tlsUrl: string | undefined;
   if (external) {

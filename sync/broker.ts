@@ -36,6 +36,8 @@ export interface RunningBroker {
   tls?: { server: TlsServer; host: string; port: number };
   /** The identity a connected client authenticated as (undefined before CONNACK). */
   identityOf(client: Client): Identity | undefined;
+  /** Cuts every open connection of a vehicle (revoked MDT); returns how many were closed. */
+  disconnectVehicle(vehicleId: string): number;
   close(): Promise<void>;
 }
 
@@ -155,6 +157,19 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     port,
     ...(tls ? { tls } : {}),
     identityOf: (client) => identities.get(client),
+    disconnectVehicle(vehicleId) {
+      // aedes keeps its connected clients by client id; our identity map says whose each is.
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      let closed = 0;
+      for (const client of Object.values(clients)) {
+        const id = identities.get(client);
+        if (id?.kind === 'vehicle' && id.vehicleId === vehicleId) {
+          client.close();
+          closed += 1;
+        }
+      }
+      return closed;
+    },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -62,6 +62,7 @@ export function newSecret(): string {
 }
 
 export class VehicleRegistry {
+  private readonly revokedListeners: Array<(vehicleId: string) => void> = [];
   private constructor(
     private readonly file: string | undefined,
     private vehicles: Record<string, VehicleEntry>,
@@ -97,7 +98,13 @@ export class VehicleRegistry {
     if (!v) return false;
     v.revokedAt = Date.now();
     await this.persist();
+    for (const listener of this.revokedListeners) listener(vehicleId);
     return true;
+  }
+
+  /** Called after a vehicle is revoked, so the broker can cut its open connection at once. */
+  onRevoked(listener: (vehicleId: string) => void): void {
+    this.revokedListeners.push(listener);
   }
 
   /**
