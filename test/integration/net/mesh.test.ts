@@ -123,7 +123,7 @@ describe('mesh sync over MQTT (aedes)', () => {
     // Re-announce: presence online again at the restarted precinct.
     await waitFor(() => sb.presence.get('NB2')?.state === 'online', { what: 'NB2 presence re-announced' });
     // Resync: the edit made during the outage reached the precinct; nothing it had was lost.
-    await waitFor(() => sb.replica.view().units.NB2?.status === 'on_scene', { what: 'outage edit at the precinct' });
+    await waitFor(() => sb.replica.view().units.NB2?.status === 'on_scene', { what: 'outage edit at the precinct', timeoutMs: 20_000 });
     for (const id of Object.keys(before.calls)) expect(sb.replica.view().calls[id]).toBeDefined();
     // Resubscribe: a new call after the restart reaches every sector B car.
     const { id } = await postCall(mesh.N, await fleet.operatorToken(mesh.N), { type: 'Alarm', priority: 2, address: '8th Ave NW', beat: 'B3' });
