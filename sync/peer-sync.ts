@@ -62,6 +62,12 @@ export class PeerSync<T> {
   private readonly store: SyncStateStore;
   private shadow: A.Doc<T> | undefined;
   private handling: Promise<void> = Promise.resolve();
+  /**
+   * Peers whose changes were refused, until their next hello. Why: their later messages still
+   * advertise heads we refused, so answering them asks for those changes again, which the peer
+   * has already sent and will not resend: an endless exchange of empty messages.
+   */
+  private readonly shutOut = new Set<string>();
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
@@ -143,6 +149,7 @@ export class PeerSync<T> {
     this.stats.receivedMessages += 1;
     this.stats.receivedBytes += payload.length;
     if (env.kind === 'hello') {
+      this.shutOut.delete(t.from);
       this.resetState(t.from);
       await this.flush(t.from);
       return;
@@ -155,6 +162,10 @@ export class PeerSync<T> {
         return;
       }
     }
+    if (this.shutOut.has(t.from)) {
+      this.reject(t.from, payload.length, 'changes refused earlier; ignored until the peer reconnects');
+      return;
+    }
     const state = this.state(t.from);
     // Every message is applied first to a private copy of the board at the same heads (the
     // shadow). Why: receiveSyncMessage marks the doc it is given as outdated even when nothing
@@ -166,8 +177,7 @@ export class PeerSync<T> {
     try {
       [shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
     } catch (err) {
-      this.shadow = undefined;
-      this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
+      this.refuse(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
       return;
     }
     this.shadow = shadow;
@@ -175,12 +185,11 @@ export class PeerSync<T> {
     if (after.length !== before.length || after.some((h, i) => h !== before[i])) {
       const forged = bound ? checkAuthorship(shadow, before, bound) : undefined;
       if (forged) {
-        // The shadow now holds the refused changes: drop it. No reply: the sender's sync state
-        // marks those changes as sent, so it does not resend them in a loop; its next hello
-        // (reconnect) tries once more and is refused again.
-        this.shadow = undefined;
+        // Every later change of the sender depends on the refused one, so nothing more from it
+        // can be taken for this document: shut it out until it reconnects (and is refused again).
         this.stats.forged += 1;
         this.opts.log.error({ from: t.from, bytes: payload.length, reason: forged }, 'sync refused: change not authored by the sending vehicle');
+        this.shutOutPeer(t.from);
         return;
       }
       try {
@@ -189,8 +198,7 @@ export class PeerSync<T> {
         const accepted = shadow;
         await this.opts.replica.update((doc) => A.merge(doc, accepted));
       } catch (err) {
-        this.shadow = undefined;
-        this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
+        this.refuse(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
         return;
       }
     }
@@ -215,6 +223,17 @@ export class PeerSync<T> {
       }
     }
     return this.shadow;
+  }
+
+  /** Refuses a message that carried changes; the shadow holds them, so it is dropped. */
+  private refuse(from: string, bytes: number, reason: string): void {
+    this.reject(from, bytes, reason);
+    this.shutOutPeer(from);
+  }
+
+  private shutOutPeer(peerId: string): void {
+    this.shadow = undefined;
+    this.shutOut.add(peerId);
   }
 
   private reject(from: string, bytes: number, reason: string): void {

@@ -11,6 +11,14 @@ const dispatcher = (at: number): OpContext => ({ by: { kind: 'operator', operato
 const asCar = (vehicle: string, unit: string, at: number): OpContext => ({ by: { kind: 'vehicle', vehicleId: vehicle as VehicleId, unitId: unit as UnitId }, at });
 const T = Date.UTC(2026, 10, 27, 8);
 
+/** The wire carries no more messages over a quiet spell. */
+async function expectQuiet(wire: Wire): Promise<void> {
+  await wire.settle();
+  const before = wire.messages;
+  await new Promise((r) => setTimeout(r, 200));
+  expect(wire.messages - before).toBe(0);
+}
+
 describe('author binding', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let wire: Wire;
@@ -55,6 +63,13 @@ describe('author binding', () => {
     expect(precinct.sync.stats.forged).toBe(1);
     expect(A.getHeads(precinct.replica.doc)).toEqual(before);
     expect(precinct.replica.view().units.U2?.status).toBe(statusBefore);
+    // The refused car is shut out until it reconnects: no endless exchange of empty messages.
+    await expectQuiet(wire);
+    // Its reconnect tries once more, is refused again, and falls quiet again.
+    await car.sync.hello(PRECINCT);
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(2);
+    await expectQuiet(wire);
   });
 
   it("refuses its own unit's event signed with another vehicle's id", async () => {
@@ -63,6 +78,7 @@ describe('author binding', () => {
     await wire.settle();
     expect(precinct.replica.view().units.U1?.status).toBe('available');
     expect(precinct.sync.stats.forged).toBe(1);
+    await expectQuiet(wire);
   });
 
   it('refuses a rewrite of an existing log entry (the log is append-only)', async () => {

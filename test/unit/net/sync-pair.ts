@@ -33,7 +33,11 @@ export class Wire {
         this.bytes += payload.length;
         this.messages += 1;
         const to = this.nodes.get(t.to);
-        this.chain = this.chain.then(() => (this.online && to ? to.handle(topic, payload) : undefined));
+        // One delivery per macrotask, as from a socket: a sync loop then fails by timeout
+        // instead of starving the event loop (and the test runner's timers) forever.
+        this.chain = this.chain
+          .then(() => new Promise<void>((r) => setImmediate(r)))
+          .then(() => (this.online && to ? to.handle(topic, payload) : undefined));
       },
     };
   }
