@@ -26,6 +26,7 @@ import {
   parseGpsdLine,
 } from './gpsd-reports.js';
 import { type HardwareLogger, silentLogger } from './logger.js';
+import { HealthState } from './health-state.js';
 import { emitSafely } from './safe-emit.js';
 import type { Random } from './seeded-random.js';
 import { type Clock, type DeviceHealth, type GpsFix, type GpsSource, type GpsSourceEvents, systemClock } from './types.js';
@@ -101,8 +102,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
   private satellitesUsed: number | undefined;
   private lastFix: GpsFix | undefined;
   private offsetMs: number | undefined;
-  private currentHealth: DeviceHealth;
-  private healthKey = '';
+  private readonly healthState: HealthState;
   private readonly counters: GpsdStats = { connects: 0, linesRejected: 0, fixesAccepted: 0, fixesRejected: 0 };
 
   constructor(options: GpsdSourceOptions = {}) {
@@ -120,7 +120,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
     });
     this.filter = new PlausibilityFilter(options.limits);
     this.warnings = new CountedWarnings(this.log);
-    this.currentHealth = { state: 'missing', reason: 'not started', since: this.clock.now() };
+    this.healthState = new HealthState(this.log, 'GPS', this.clock, (h) => emitSafely(this, this.log, 'health', h));
   }
 
   /** Starts connecting in the background; gpsd being down is a health state, not an error. */
@@ -146,7 +146,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
       });
     }
     this.link = { kind: 'idle' };
-    this.setHealth({ state: 'missing', reason: 'stopped', since: this.clock.now() }, 'stopped');
+    this.healthState.set('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
   }
 
   latest(): GpsFix | undefined {
@@ -155,9 +155,9 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
 
   /** Current health; a stale or missing fix's reason carries its age at the time of the call. */
   health(): DeviceHealth {
-    if (!this.running) return this.currentHealth;
+    if (!this.running) return this.healthState.current;
     const { health } = this.deriveHealth();
-    return { ...health, since: this.currentHealth.since };
+    return { ...health, since: this.healthState.current.since };
   }
 
   clockOffsetMs(): number | undefined {
@@ -457,15 +457,7 @@ export class GpsdSource extends EventEmitter<GpsSourceEvents> implements GpsSour
   private refreshHealth(): void {
     if (!this.running) return;
     const { health, key } = this.deriveHealth();
-    this.setHealth(health, key);
+    this.healthState.set(key, health);
   }
 
-  private setHealth(health: DeviceHealth, key: string): void {
-    if (key === this.healthKey) return;
-    this.healthKey = key;
-    this.currentHealth = health;
-    if (health.state === 'ok') this.log.info({ detail: health.detail }, 'GPS health ok');
-    else this.log.info({ state: health.state, reason: health.reason }, 'GPS health changed');
-    emitSafely(this, this.log, 'health', health);
-  }
 }

@@ -10,6 +10,7 @@ import { Backoff } from './backoff.js';
 import { CountedWarnings } from './counted-log.js';
 import { QUERY_COMMAND, parseModuleLine } from './inputs-protocol.js';
 import { type HardwareLogger, silentLogger } from './logger.js';
+import { HealthState, serialPermissionHint } from './health-state.js';
 import { emitSafely } from './safe-emit.js';
 import type { Random } from './seeded-random.js';
 import {
@@ -60,8 +61,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
   /** Re-sends `?` until the module answers it: a query written before the far end opened is lost. */
   private queryTimer: NodeJS.Timeout | undefined;
   private moduleId: string | undefined;
-  private currentHealth: DeviceHealth;
-  private healthKey = '';
+  private readonly healthState: HealthState;
 
   constructor(options: SerialInputsOptions) {
     super();
@@ -73,7 +73,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.warnings = new CountedWarnings(this.log);
-    this.currentHealth = { state: 'missing', reason: 'not started', since: this.clock.now() };
+    this.healthState = new HealthState(this.log, 'input module', this.clock, (h) => emitSafely(this, this.log, 'health', h));
   }
 
   async start(): Promise<void> {
@@ -93,7 +93,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    this.setHealth('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
+    this.healthState.set('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
   }
 
   state(): Partial<Record<InputName, boolean>> {
@@ -101,7 +101,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
   }
 
   health(): DeviceHealth {
-    return this.currentHealth;
+    return this.healthState.current;
   }
 
   /** Identification the module sent (`ID ...`), if any. */
@@ -131,7 +131,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open input module port ${this.path} (${code})${permissionHint(code)}`, since: this.clock.now() });
+      this.healthState.set(`open:${code}`, { state: 'missing', reason: `cannot open input module port ${this.path} (${code})${serialPermissionHint(code)}`, since: this.clock.now() });
       this.scheduleReopen();
       return;
     }
@@ -142,7 +142,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' })).on('data', (line: string) => this.onLine(line));
     port.on('error', (err: Error) => this.log.warn({ err, path: this.path }, 'input module port error'));
     port.on('close', () => this.onClose(port));
-    this.setHealth('waiting', { state: 'degraded', reason: 'port open, waiting for the input module', since: this.clock.now() });
+    this.healthState.set('waiting', { state: 'degraded', reason: 'port open, waiting for the input module', since: this.clock.now() });
     this.armSilenceTimer();
     this.query();
   }
@@ -155,7 +155,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     this.silenceTimer = this.queryTimer = undefined;
     if (!this.running) return;
     this.log.warn({ path: this.path }, 'input module port closed; will reopen when it returns');
-    this.setHealth('port-gone', { state: 'missing', reason: `input module port ${this.path} went away`, since: this.clock.now() });
+    this.healthState.set('port-gone', { state: 'missing', reason: `input module port ${this.path} went away`, since: this.clock.now() });
     this.scheduleReopen();
   }
 
@@ -182,7 +182,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
         return;
       }
       this.log.warn({ path: this.path, silentMs: this.heartbeatTimeoutMs }, 'input module silent');
-      this.setHealth('silent', {
+      this.healthState.set('silent', {
         state: 'degraded',
         reason: `input module silent for ${(this.heartbeatTimeoutMs / 1000).toFixed(1)} s (check its power and cable)`,
         since: this.clock.now(),
@@ -208,7 +208,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
       this.moduleId = parsed.text;
     }
     const detail = this.moduleId ?? 'input module responding';
-    this.setHealth(`ok:${detail}`, { state: 'ok', detail, since: this.clock.now() });
+    this.healthState.set(`ok:${detail}`, { state: 'ok', detail, since: this.clock.now() });
     if (parsed.kind === 'input') this.onLevel(parsed.input, parsed.active);
   }
 
@@ -239,15 +239,4 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
     emitSafely(this, this.log, 'input', event);
   }
 
-  private setHealth(key: string, health: DeviceHealth): void {
-    if (key === this.healthKey) return;
-    this.healthKey = key;
-    this.currentHealth = health;
-    emitSafely(this, this.log, 'health', health);
-  }
-}
-
-/** EACCES on a serial device almost always means the service user lacks the `dialout` group. */
-function permissionHint(code: string): string {
-  return code === 'EACCES' ? ' (is the service user in the dialout group?)' : '';
 }

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { type HardwareLogger, silentLogger } from './logger.js';
+import { HealthState } from './health-state.js';
 import { emitSafely } from './safe-emit.js';
 import { dbmToBars } from './ts27007.js';
 import {
@@ -154,8 +155,7 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private lastStatus: ModemStatus | undefined;
-  private currentHealth: DeviceHealth;
-  private healthKey = '';
+  private readonly healthState: HealthState;
 
   constructor(options: MmcliSourceOptions = {}) {
     super();
@@ -164,7 +164,7 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
     this.exec = options.exec ?? defaultMmcliExec(options.timeoutMs ?? 5000);
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.currentHealth = { state: 'missing', reason: 'not started', since: this.clock.now() };
+    this.healthState = new HealthState(this.log, 'modem', this.clock, (h) => emitSafely(this, this.log, 'health', h));
   }
 
   async start(): Promise<void> {
@@ -177,7 +177,7 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.setHealth('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
+    this.healthState.set('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
   }
 
   latest(): ModemStatus | undefined {
@@ -185,7 +185,7 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
   }
 
   health(): DeviceHealth {
-    return this.currentHealth;
+    return this.healthState.current;
   }
 
   /** One poll now; resolves with the status read, or undefined when mmcli failed. */
@@ -214,7 +214,7 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
       at: now,
     };
     this.lastStatus = status;
-    this.setHealth(...healthOf(reading, status));
+    this.healthState.set(...healthOf(reading, status));
     emitSafely(this, this.log, 'status', status);
     return status;
   }
@@ -228,26 +228,16 @@ export class MmcliSource extends EventEmitter<ModemSourceEvents> implements Mode
   private onFailure(err: NodeJS.ErrnoException & { stderr?: string }): void {
     const now = this.clock.now();
     if (err.code === 'ENOENT') {
-      this.setHealth('no-mmcli', { state: 'missing', reason: 'mmcli not installed (install modemmanager)', since: now });
+      this.healthState.set('no-mmcli', { state: 'missing', reason: 'mmcli not installed (install modemmanager)', since: now });
     } else if (err instanceof SyntaxError || err.message.startsWith('no modem.generic')) {
-      this.setHealth('unreadable', { state: 'degraded', reason: `unreadable mmcli output: ${err.message}`, since: now });
+      this.healthState.set('unreadable', { state: 'degraded', reason: `unreadable mmcli output: ${err.message}`, since: now });
     } else {
       // e.g. "error: couldn't find modem" when the modem is unplugged or still probing.
       const detail = (err.stderr || err.message).split('\n')[0]!.slice(0, 160);
-      this.setHealth(`failed:${detail}`, { state: 'missing', reason: `mmcli -m ${this.modem}: ${detail}`, since: now });
+      this.healthState.set(`failed:${detail}`, { state: 'missing', reason: `mmcli -m ${this.modem}: ${detail}`, since: now });
     }
   }
 
-  private setHealth(key: string, health: DeviceHealth): void {
-    if (key === this.healthKey) {
-      this.currentHealth = { ...health, since: this.currentHealth.since };
-      return;
-    }
-    this.healthKey = key;
-    this.currentHealth = health;
-    this.log.info({ state: health.state, reason: health.state === 'ok' ? health.detail : health.reason }, 'modem health changed');
-    emitSafely(this, this.log, 'health', health);
-  }
 }
 
 const FAILED_REASONS: Record<string, string> = {

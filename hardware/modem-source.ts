@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { type AtResult, AtPort } from './at-port.js';
 import { Backoff } from './backoff.js';
 import { type HardwareLogger, silentLogger } from './logger.js';
+import { HealthState, serialPermissionHint } from './health-state.js';
 import { emitSafely } from './safe-emit.js';
 import type { Random } from './seeded-random.js';
 import { bestRegistration, dbmToBars, parseCops, parseCsq, parseRegistration } from './ts27007.js';
@@ -61,8 +62,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
   private polling = false;
   private silentPolls = 0;
   private lastStatus: ModemStatus | undefined;
-  private currentHealth: DeviceHealth;
-  private healthKey = '';
+  private readonly healthState: HealthState;
 
   constructor(private readonly options: AtModemSourceOptions) {
     super();
@@ -73,7 +73,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
     this.at = new AtPort({ path: options.path, baudRate: options.baudRate, timeoutMs: options.commandTimeoutMs, log: this.log });
     this.at.on('urc', (line) => this.onUrc(line));
     this.at.on('close', ({ disconnected }) => this.onPortClosed(disconnected));
-    this.currentHealth = { state: 'missing', reason: 'not started', since: this.clock.now() };
+    this.healthState = new HealthState(this.log, 'modem', this.clock, (h) => emitSafely(this, this.log, 'health', h));
   }
 
   /** Opens the port in the background; an absent modem is a health state, not an error. */
@@ -89,7 +89,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
     clearTimeout(this.reopenTimer);
     this.pollTimer = this.reopenTimer = undefined;
     await this.at.close();
-    this.setHealth('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
+    this.healthState.set('stopped', { state: 'missing', reason: 'stopped', since: this.clock.now() });
   }
 
   latest(): ModemStatus | undefined {
@@ -97,7 +97,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
   }
 
   health(): DeviceHealth {
-    return this.currentHealth;
+    return this.healthState.current;
   }
 
   /** Runs one poll now (also used by the self-test); resolves when it is done. */
@@ -112,7 +112,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
       await this.at.open();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      this.setHealth(`open:${code}`, { state: 'missing', reason: `cannot open modem port ${this.options.path} (${code})${permissionHint(code)}`, since: this.clock.now() });
+      this.healthState.set(`open:${code}`, { state: 'missing', reason: `cannot open modem port ${this.options.path} (${code})${serialPermissionHint(code)}`, since: this.clock.now() });
       this.scheduleReopen();
       return;
     }
@@ -142,7 +142,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
     clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
     this.log.warn({ path: this.options.path, disconnected }, 'modem port closed; will reopen when it returns');
-    this.setHealth('port-gone', { state: 'missing', reason: `modem port ${this.options.path} went away`, since: this.clock.now() });
+    this.healthState.set('port-gone', { state: 'missing', reason: `modem port ${this.options.path} went away`, since: this.clock.now() });
     this.scheduleReopen();
   }
 
@@ -185,7 +185,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
       }
       this.silentPolls++;
       this.log.warn({ path: this.options.path, silentPolls: this.silentPolls }, 'modem not answering AT commands');
-      this.setHealth('silent', { state: 'degraded', reason: `modem not answering AT commands (${this.silentPolls} polls)`, since: now });
+      this.healthState.set('silent', { state: 'degraded', reason: `modem not answering AT commands (${this.silentPolls} polls)`, since: now });
       return;
     }
     this.silentPolls = 0;
@@ -228,7 +228,7 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
     if (previous?.registration !== status.registration) {
       this.log.info({ registration: status.registration, operator: status.operator, tech: status.tech }, 'modem registration');
     }
-    this.setHealth(...healthOf(status, cmeReason));
+    this.healthState.set(...healthOf(status, cmeReason));
     emitSafely(this, this.log, 'status', status);
   }
 
@@ -244,16 +244,6 @@ export class AtModemSource extends EventEmitter<ModemSourceEvents> implements Mo
   }
 
   /** Emits on transitions only; the detail (e.g. dBm) of an unchanged state is still kept fresh. */
-  private setHealth(key: string, health: DeviceHealth): void {
-    if (key === this.healthKey) {
-      this.currentHealth = { ...health, since: this.currentHealth.since };
-      return;
-    }
-    this.healthKey = key;
-    this.currentHealth = health;
-    this.log.info({ state: health.state, reason: health.state === 'ok' ? health.detail : health.reason }, 'modem health changed');
-    emitSafely(this, this.log, 'health', health);
-  }
 }
 
 function healthOf(status: ModemStatus, cmeReason: string | undefined): [string, DeviceHealth] {
@@ -266,9 +256,4 @@ function healthOf(status: ModemStatus, cmeReason: string | undefined): [string, 
   }
   const why = cmeReason ?? `registration ${status.registration.replace('_', ' ')}`;
   return [`degraded:${why}`, { state: 'degraded', reason: `not registered: ${why}`, since }];
-}
-
-/** EACCES on a serial device almost always means the service user lacks the `dialout` group. */
-function permissionHint(code: string): string {
-  return code === 'EACCES' ? ' (is the service user in the dialout group?)' : '';
 }

@@ -43,6 +43,8 @@ export interface PeerSyncOptions<T> {
   stateStore?: SyncStateStore;
   /** Largest sync payload accepted from a peer (bytes). */
   maxPayload?: number;
+  /** After changes could not be applied, greet the peer again after this long. Default 30 s. */
+  retryAfterMs?: number;
 }
 
 export interface PeerSyncStats {
@@ -68,6 +70,7 @@ export class PeerSync<T> {
    * has already sent and will not resend: an endless exchange of empty messages.
    */
   private readonly shutOut = new Set<string>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
@@ -177,7 +180,9 @@ export class PeerSync<T> {
     try {
       [shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
     } catch (err) {
-      this.refuse(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
+      // A garbled message says nothing about the peer's history: drop it, nothing to shut out.
+      this.shadow = undefined;
+      this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
       return;
     }
     this.shadow = shadow;
@@ -198,7 +203,11 @@ export class PeerSync<T> {
         const accepted = shadow;
         await this.opts.replica.update((doc) => A.merge(doc, accepted));
       } catch (err) {
-        this.refuse(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
+        // Valid changes we could not keep (e.g. the disk is full): shut the peer out so the
+        // exchange stops, and greet it again later so it resends them.
+        this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
+        this.shutOutPeer(t.from);
+        this.retryLater(t.from);
         return;
       }
     }
@@ -225,10 +234,15 @@ export class PeerSync<T> {
     return this.shadow;
   }
 
-  /** Refuses a message that carried changes; the shadow holds them, so it is dropped. */
-  private refuse(from: string, bytes: number, reason: string): void {
-    this.reject(from, bytes, reason);
-    this.shutOutPeer(from);
+  private retryLater(peerId: string): void {
+    if (this.retries.has(peerId)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(peerId);
+      this.shutOut.delete(peerId);
+      void this.hello(peerId);
+    }, this.opts.retryAfterMs ?? 30_000);
+    timer.unref();
+    this.retries.set(peerId, timer);
   }
 
   private shutOutPeer(peerId: string): void {

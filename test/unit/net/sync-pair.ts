@@ -69,7 +69,7 @@ export async function node(
   wire: Wire,
   dir: string,
   id: string,
-  opts: { states?: SyncStateStore; bound?: (peer: string) => BoundVehicle | undefined; actor?: string } = {},
+  opts: { states?: SyncStateStore; bound?: (peer: string) => BoundVehicle | undefined; actor?: string; retryAfterMs?: number } = {},
 ): Promise<Node> {
   const store = new FileDocStore(join(dir, id));
   const replica = await SectorReplica.open({ store, sector: SECTOR, epoch: '1', actorId: opts.actor ?? Buffer.from(id.padEnd(16, '0').slice(0, 16)).toString('hex') });
@@ -81,6 +81,7 @@ export async function node(
     log: process.env.NET_DEBUG ? { ...silentLogger, warn: (o: object, m?: string) => console.log(m, o), error: (o: object, m?: string) => console.log(m, o) } : silentLogger,
     stateStore: opts.states ?? new MemorySyncStateStore(),
     ...(opts.bound ? { boundVehicle: opts.bound } : {}),
+    ...(opts.retryAfterMs ? { retryAfterMs: opts.retryAfterMs } : {}),
   });
   wire.nodes.set(id, sync as PeerSync<unknown>);
   return { id, replica, sync: sync as PeerSync<unknown>, store };
