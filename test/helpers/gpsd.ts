@@ -45,20 +45,35 @@ export interface NmeaFeederOptions {
 
 export async function startNmeaFeeder(path: string, options: NmeaFeederOptions = {}): Promise<NmeaFeeder> {
   const sentences = await readNmea(path);
-  const intervalMs = options.intervalMs ?? 20;
+  return serveNmea(options.intervalMs ?? 20, () => {
+    let i = 0;
+    return () => {
+      if (i >= sentences.length) {
+        if (!options.loop) return '';
+        i = 0;
+      }
+      return `${sentences[i++]}\r\n`;
+    };
+  });
+}
+
+/**
+ * A TCP listener gpsd reads NMEA from: each connection gets its own writer, called once at
+ * connect and then every `intervalMs`, and sends what it returns.
+ */
+async function serveNmea(intervalMs: number, writerFor: () => () => string): Promise<NmeaFeeder> {
   const sockets = new Set<net.Socket>();
   let connections = 0;
   const server = net.createServer((socket) => {
     connections++;
     sockets.add(socket);
-    let i = 0;
-    const timer = setInterval(() => {
-      if (i >= sentences.length) {
-        if (!options.loop) return;
-        i = 0;
-      }
-      socket.write(`${sentences[i++]}\r\n`);
-    }, intervalMs);
+    const next = writerFor();
+    const send = (): void => {
+      const text = next();
+      if (text) socket.write(text);
+    };
+    send();
+    const timer = setInterval(send, intervalMs);
     const forget = (): void => {
       clearInterval(timer);
       sockets.delete(socket);
@@ -249,36 +264,5 @@ export function liveNmeaEpoch(at: Date, lat: number, lon: number): string[] {
 
 /** A feeder that sends a current-time epoch every `intervalMs` (default 1 s, like a receiver). */
 export async function startLiveNmeaFeeder(options: { lat: number; lon: number; intervalMs?: number }): Promise<NmeaFeeder> {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  const server = net.createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    const send = (): void => {
-      socket.write(liveNmeaEpoch(new Date(), options.lat, options.lon).map((l) => `${l}\r\n`).join(''));
-    };
-    send();
-    const timer = setInterval(send, options.intervalMs ?? 1000);
-    const forget = (): void => {
-      clearInterval(timer);
-      sockets.delete(socket);
-    };
-    socket.on('close', forget);
-    socket.on('error', forget);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => connections,
-    dropClients: () => {
-      for (const s of sockets) s.destroy();
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveNmea(options.intervalMs ?? 1000, () => () => liveNmeaEpoch(new Date(), options.lat, options.lon).map((l) => `${l}\r\n`).join(''));
 }
