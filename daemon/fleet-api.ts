@@ -61,7 +61,8 @@ const REVOKE_ROLES: readonly StaffRole[] = ['fleet', 'watch_commander'];
 
 type Env = { Variables: { staff: StaffMember } };
 
-function summary(vehicleId: string, v: VehicleEntry, presence: 'online' | 'offline' | undefined): VehicleSummary {
+/** A registry entry as the fleet API and `mdt precinct-admin` show it (never its secret hash). */
+export function summary(vehicleId: string, v: VehicleEntry, presence?: 'online' | 'offline'): VehicleSummary {
   return {
     vehicleId,
     unitId: v.unitId,

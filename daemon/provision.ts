@@ -17,7 +17,7 @@ import { loadPrecinctConfig, parseConfig, vehicleConfigSchema, SAMPLE_DEPARTMENT
 import { loadDepartment, type Department } from './department.js';
 import { UsageError } from './errors.js';
 import { OperatorRegistry, STAFF_ROLES, type StaffRole } from './operators.js';
-import { registerVehicle, type RegisterOutcome, type RegisterVehicle, type VehicleSummary } from './fleet-api.js';
+import { registerVehicle, summary, type RegisterOutcome, type RegisterVehicle, type VehicleSummary } from './fleet-api.js';
 import { newSecret, VehicleRegistry } from '../sync/credentials.js';
 import { writeFileAtomic } from '../sync/atomic-file.js';
 import { hardwareConfigSchema } from '../hardware/config.js';
@@ -397,14 +397,7 @@ export async function listVehicles(t: AdminTarget): Promise<VehicleSummary[]> {
   return registry
     .list()
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([vehicleId, v]) => ({
-      vehicleId,
-      unitId: v.unitId,
-      sector: v.sector,
-      precinct: v.precinct,
-      registeredAt: new Date(v.registeredAt).toISOString(),
-      ...(v.revokedAt !== undefined ? { revokedAt: new Date(v.revokedAt).toISOString() } : {}),
-    }));
+    .map(([vehicleId, v]) => summary(vehicleId, v));
 }
 
 export async function revokeVehicle(t: AdminTarget, vehicleId: string): Promise<{ summary: VehicleSummary; alreadyRevoked: boolean; effect: string }> {
