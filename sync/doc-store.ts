@@ -5,13 +5,13 @@
 // A record is [u32 length][u32 crc32][bytes]: a torn append (power cut, SIGKILL mid-write) leaves
 // a short or mismatching last record, which load() drops with a warning and truncates away, so
 // the next append starts on a clean boundary. Once the log outgrows the snapshot, save() compacts.
-import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as Automerge from '@automerge/automerge';
 import { assertBoard, type SectorBoard } from './board.js';
 import { silentLogger, type Logger, type StoredBoard } from './schema.js';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
 
 export interface DocStore {
   load(docId: string, actorId?: string): Promise<SectorBoard | undefined>;
@@ -71,12 +71,12 @@ export function unframe(buf: Buffer): { records: Buffer[]; valid: number } {
   return { records, valid: off };
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, fsc.O_RDONLY);
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
+/** FileHandle.write may write less than asked (a full disk) without an error: loop. */
+async function writeFully(h: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length; ) {
+    const { bytesWritten } = await h.write(bytes, off, bytes.length - off);
+    if (bytesWritten === 0) throw Object.assign(new Error('write made no progress (disk full?)'), { code: 'ENOSPC' });
+    off += bytesWritten;
   }
 }
 
@@ -109,7 +109,7 @@ export class FileDocStore implements DocStore {
 
   private paths(docId: string) {
     const base = join(this.dir, fileNameOf(docId));
-    return { snapshot: `${base}.snapshot`, log: `${base}.log`, tmp: `${base}.snapshot.tmp` };
+    return { snapshot: `${base}.snapshot`, log: `${base}.log` };
   }
 
   async list(): Promise<string[]> {
@@ -234,11 +234,22 @@ export class FileDocStore implements DocStore {
       // A new file's directory entry must be durable too, or the fsync'd bytes can vanish with it.
       if (!existed) await fsyncDir(this.dir);
     }
-    await st.log.write(record);
-    await st.log.datasync();
+    try {
+      await writeFully(st.log, record);
+      await st.log.datasync();
+    } catch (err) {
+      // A full disk can take part of the record: cut it off, or every later append would sit
+      // behind a torn record that load() stops at. Shrinking a file needs no free space.
+      await st.log.truncate(st.logBytes).catch((e: unknown) => this.log.error({ docId, err: e }, 'torn change log not cut back'));
+      throw err;
+    }
     st.logBytes += record.length;
     st.heads = Automerge.getHeads(doc);
-    if (st.logBytes >= this.compactBytes && st.logBytes > st.snapshotBytes) await this.compact(docId, doc, st);
+    if (st.logBytes >= this.compactBytes && st.logBytes > st.snapshotBytes) {
+      // The change is durable in the log already: a compaction that fails (a full disk) costs
+      // only space, so it must not fail the save; the next save tries again.
+      await this.compact(docId, doc, st).catch((err: unknown) => this.log.warn({ docId, err }, 'sector board not compacted; the change log keeps growing'));
+    }
   }
 
   /**
@@ -272,15 +283,7 @@ export class FileDocStore implements DocStore {
       full = Automerge.merge(Automerge.clone(onDisk), doc);
     }
     const snapshot = Automerge.save(full);
-    const h = await open(p.tmp, 'w');
-    try {
-      await h.write(snapshot);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await rename(p.tmp, p.snapshot);
-    await fsyncDir(this.dir);
+    await writeFileAtomic(p.snapshot, snapshot);
     // Only after the snapshot is durable is the log redundant. A crash before this truncation
     // leaves changes in both places, which load() applies twice harmlessly.
     await st.log?.close();
