@@ -305,10 +305,11 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
     for (let i = 0; i < 2000 && refused < 20 && Date.now() < fillEnd; i++) {
       made += 1;
       const t0 = Date.now();
-      const res = await screen.post(`/api/calls/${callId}/notes`, { text: text(i) }, undefined, 15_000).catch(() => undefined);
+      const note = text(i);
+      const res = await screen.post(`/api/calls/${callId}/notes`, { text: note }, undefined, 15_000).catch(() => undefined);
       slowest = Math.max(slowest, Date.now() - t0);
       statuses.set(res?.status ?? 0, (statuses.get(res?.status ?? 0) ?? 0) + 1);
-      if (res?.status === 200) acked.push(text(i));
+      if (res?.status === 200) acked.push(note);
       else refused += 1;
     }
     log(`disk: fill phase: ${made} notes, HTTP statuses ${JSON.stringify([...statuses])}, slowest ${slowest} ms, vehicle RSS ${rss(v.child.child.pid).toFixed(0)} MiB`);
@@ -333,8 +334,9 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
     }, 60_000);
     const present = [...sent].filter((t) => atPrecinct.has(t)).length;
     const onCar = new Set(((await screen.board())?.calls[callId]?.notes ?? []).map((n) => n.text.slice(0, 40)));
-    const msgs = (lines: Array<Record<string, unknown>>) => [...new Set(lines.map((l) => `${String(l.msg)}${l.err ? ` (${JSON.stringify(l.err).slice(0, 120)})` : ''}`))].slice(0, 6).join('; ');
-    log(`disk: on car ${[...sent].filter((t) => onCar.has(t)).length}/${sent.size}, at precinct ${present}; vehicle warnings: ${msgs(v.child.lines)}; precinct warnings: ${msgs(st.precinct.lines)}`);
+    const msgs = (lines: Array<Record<string, unknown>>) => [...new Set(lines.map((l) => `${String(l.msg)}${l.reason ? ` [${String(l.reason)}]` : ''}${l.err ? ` (${JSON.stringify(l.err).slice(0, 120)})` : ''}`))].slice(0, 14).join('; ');
+    const missing = [...sent].filter((t) => !atPrecinct.has(t)).map((t) => t.split(' ')[0]);
+    log(`disk: on car ${[...sent].filter((t) => onCar.has(t)).length}/${sent.size}, at precinct ${present}${missing.length ? ` (missing there: ${missing.slice(0, 12).join(', ')})` : ''}; vehicle warnings: ${msgs(v.child.lines)}; precinct warnings: ${msgs(st.precinct.lines)}`);
     const up = alive(v.child.child);
     await killGroup(v.child.child, 'SIGTERM');
     return {

@@ -19,6 +19,8 @@ export interface SyncableReplica<T> {
   readonly doc: A.Doc<T>;
   update(fn: (doc: A.Doc<T>) => A.Doc<T>): Promise<unknown>;
   on(event: 'change', listener: () => void): unknown;
+  /** Resolves when no local change is being saved (SectorReplica.whenIdle): sync only sends durable changes. */
+  whenIdle?(): Promise<void>;
 }
 
 export interface SyncPublisher {
@@ -132,6 +134,7 @@ export class PeerSync<T> {
   }
 
   private async handleOne(topic: string, payload: Buffer): Promise<void> {
+    await this.opts.replica.whenIdle?.();
     const t = parseTopic(topic);
     if (!t || t.kind !== 'sync' || t.to !== this.opts.selfPeer || t.sector !== this.opts.sector) return;
     if (this.opts.allowPeer && !this.opts.allowPeer(t.from)) {
@@ -270,6 +273,7 @@ export class PeerSync<T> {
       if (!this.opts.publisher.isOnline()) return;
       let state = this.state(peerId);
       for (;;) {
+        await this.opts.replica.whenIdle?.();
         const [nextState, msg] = A.generateSyncMessage(this.opts.replica.doc, state);
         state = nextState;
         this.setState(peerId, state);

@@ -2,6 +2,7 @@
 // (a local operation or changes received from a peer) goes through update(), which persists with
 // fsync before it resolves, so what the UI shows as saved survives SIGKILL.
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import * as Automerge from '@automerge/automerge';
 import { createBoard, docIdOf, readBoard, upgradeBoard, type SectorBoard } from './board.js';
 import type { DocStore } from './doc-store.js';
@@ -25,12 +26,13 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
   private current: SectorBoard;
   private cachedView: { heads: Automerge.Heads; view: BoardView } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private writing = false;
 
   private constructor(
     private readonly store: DocStore,
     docId: string,
     doc: SectorBoard,
-    private readonly actorId: string,
+    private actorId: string,
     private readonly log: Logger,
   ) {
     super();
@@ -55,6 +57,16 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
     return this.current;
   }
 
+  /**
+   * Resolves when no write is in flight. Sync waits for this before reading the document: while
+   * a change is being saved, the document already holds it, and a save that then fails rolls it
+   * back, so a change sent meanwhile would reach peers without being on our disk (and its
+   * sequence number would be reused by our next change, which peers then refuse forever).
+   */
+  async whenIdle(): Promise<void> {
+    while (this.writing) await this.queue;
+  }
+
   /** The plain read model, cached per document version. */
   view(): BoardView {
     const heads = Automerge.getHeads(this.current);
@@ -70,35 +82,45 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
    * concurrent calls queue. If fn throws, or the save fails, the board stays as it was.
    */
   update(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
-    const run = this.queue.then(async () => {
-      const before = this.current;
-      const headsBefore = Automerge.getHeads(before);
-      let next: SectorBoard;
-      try {
-        next = fn(before);
-      } catch (err) {
-        this.restore(before, headsBefore);
-        throw err;
-      }
-      if (sameHeads(headsBefore, Automerge.getHeads(next))) {
-        // No new change, but Automerge may still have replaced the document object (a sync
-        // receive always does) and marked the old one outdated: keep the new one current.
-        this.current = next;
-        return next;
-      }
-      try {
-        await this.store.save(this.docId, next);
-      } catch (err) {
-        this.log.error({ docId: this.docId, err }, 'sector board change not saved; rolled back');
-        this.restore(before, headsBefore);
-        throw err;
-      }
-      this.current = next;
-      this.emitChange();
-      return next;
+    const run = this.queue.then(() => {
+      this.writing = true;
+      return this.write(fn).finally(() => {
+        this.writing = false;
+      });
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async write(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+    const before = this.current;
+    const headsBefore = Automerge.getHeads(before);
+    let next: SectorBoard;
+    try {
+      next = fn(before);
+    } catch (err) {
+      this.restore(before, headsBefore);
+      throw err;
+    }
+    if (sameHeads(headsBefore, Automerge.getHeads(next))) {
+      // No new change, but Automerge may still have replaced the document object (a sync
+      // receive always does) and marked the old one outdated: keep the new one current.
+      this.current = next;
+      return next;
+    }
+    try {
+      await this.store.save(this.docId, next);
+    } catch (err) {
+      this.log.error({ docId: this.docId, err }, 'sector board change not saved; rolled back');
+      // A new actor for what follows: should the unsaved change have escaped anyway, our next
+      // change must not reuse its sequence number.
+      this.actorId = randomBytes(16).toString('hex');
+      this.restore(before, headsBefore);
+      throw err;
+    }
+    this.current = next;
+    this.emitChange();
+    return next;
   }
 
   /**

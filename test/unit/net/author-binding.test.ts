@@ -74,6 +74,8 @@ describe('author binding', () => {
 
   it("refuses its own unit's event signed with another vehicle's id", async () => {
     await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar('V1', 'U1', T + 500)));
+    // The honest sign-on reaches the station first (changes sent together are refused together).
+    await wire.settle();
     await car.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V2', 'U1', T + 1000)));
     await wire.settle();
     expect(precinct.replica.view().units.U1?.status).toBe('available');

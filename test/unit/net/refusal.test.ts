@@ -48,3 +48,27 @@ it('goes quiet after a failed write and takes the change when it greets the car 
   for (let i = 0; i < 100 && precinct.replica.view().units.U1?.status !== 'available'; i++) await new Promise((r) => setTimeout(r, 20));
   expect(precinct.replica.view().units.U1?.status).toBe('available');
 });
+
+it('never sends a change whose save then fails, so the next change still reaches the station', async () => {
+  const store = car.store;
+  const save = store.save.bind(store);
+  let failNext = true;
+  store.save = async (docId, doc) => {
+    if (!failNext) return save(docId, doc);
+    failNext = false;
+    await new Promise((r) => setTimeout(r, 50)); // a slow disk, then full
+    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  };
+  const refused = car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Never saved'] }, asCar(T + 1000)));
+  // A sync round while that change is being saved (the station greets the car).
+  await precinct.sync.hello('V1');
+  void car.sync.flush(PRECINCT);
+  await expect(refused).rejects.toThrow(/ENOSPC/);
+  await wire.settle();
+  expect(precinct.replica.view().units.U1?.officers ?? []).not.toContain('Never saved');
+
+  await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar(T + 2000)));
+  await wire.settle();
+  expect(precinct.replica.view().units.U1?.officers).toEqual(['Ofc. Reyes']);
+  expect(precinct.sync.stats.rejected).toBe(0);
+});
