@@ -106,7 +106,8 @@ describe('holds in simulated time', () => {
     await s.act('B', clear('NB11', 'X-1'));
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB11']);
-    expect(reasons(c)).toEqual(['held: held: beat officer NB11 on call X-1 (NB11)', 'released: dispatched to NB11 after 29:59 hold: beat officer of beat B1 available', 'assigned (NB11)']);
+    // One entry: the assignment carries its reason (and ends the hold).
+    expect(reasons(c)).toEqual(['held: held: beat officer NB11 on call X-1 (NB11)', 'assigned: dispatched to NB11 after 29:59 hold: beat officer of beat B1 available (NB11)']);
 
     s.clock.advance(1000);
     await s.dispatcher.tick();
@@ -124,7 +125,7 @@ describe('holds in simulated time', () => {
     await s.dispatcher.tick();
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB21']);
-    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 30:00 hold: beat officer NB11 on call X-1; nearest available unit of sector B/);
+    expect(c.history.find((h) => h.event === 'assigned')?.reason).toMatch(/^dispatched to NB21 after 30:00 hold: beat officer NB11 on call X-1; nearest available unit of sector B/);
   });
 
   it('two held calls for one beat: the beat officer takes the first, the second goes elsewhere at its deadline', async () => {
@@ -148,7 +149,7 @@ describe('holds in simulated time', () => {
     s.clock.advance(1000);
     await s.dispatcher.tick();
     expect(s.call('B', 'C-2').assigned).toEqual(['NB21']);
-    expect(s.call('B', 'C-2').history.find((h) => h.event === 'released')?.reason).toContain('after 30:00 hold: beat officer NB11 on call C-1');
+    expect(s.call('B', 'C-2').history.find((h) => h.event === 'assigned')?.reason).toContain('after 30:00 hold: beat officer NB11 on call C-1');
   });
 
   it('a higher-priority held call goes first when the beat officer comes back', async () => {
@@ -168,13 +169,19 @@ describe('holds in simulated time', () => {
     await busyBeatOfficer(s);
     await s.act('J', signedOn('NJ11', 'J1'));
     await s.act('B', newCall('E-1', 'B1', 1));
+    // Transferred, not cancelled: the home board keeps a reference to where the call went.
     const home = s.call('B', 'E-1');
-    expect(home.state).toBe('cancelled');
-    expect(home.cancelReason).toMatch(/^transferred to sector J: dispatched to NJ11 of adjacent sector J: P1 emergency, every unit of sector B busy/);
+    expect(home.state).toBe('transferred');
+    expect(home.transferredTo).toMatchObject({ sector: 'J', by: { kind: 'policy', precinct: 'N' } });
+    expect(home.transferredTo?.reason).toMatch(/^dispatched to NJ11 of adjacent sector J: P1 emergency, every unit of sector B busy/);
+    expect(home.cancelledAt).toBeUndefined();
     const there = s.call('J', 'E-1');
     expect(there.assigned).toEqual(['NJ11']);
     expect(there.priority).toBe(1);
-    expect(policyNotes(there)[0]).toMatch(/^transferred from sector B: /);
+    expect(there.transferredFrom).toMatchObject({ sector: 'B', callId: 'E-1' });
+    expect(there.history.find((h) => h.event === 'created')?.reason).toMatch(/^transferred from sector B: dispatched to NJ11/);
+    expect(there.history.find((h) => h.event === 'assigned')).toMatchObject({ unitId: 'NJ11', by: { kind: 'policy' } });
+    expect(s.decisions.filter((d) => d.callId === 'E-1').map((d) => `${d.sector}:${d.decision.kind}`)).toEqual(['B:dispatch']);
   });
 
   it('an emergency with nobody free anywhere waits, then takes the first unit to come free', async () => {
@@ -188,8 +195,9 @@ describe('holds in simulated time', () => {
     // The emergency goes first; the held call keeps waiting for its beat officer.
     expect(s.call('B', 'E-1').assigned).toEqual(['NB11']);
     expect(s.call('B', 'C-1').state).toBe('held');
-    // The waiting note was written once, not on every pass.
-    expect(policyNotes(s.call('B', 'E-1'))).toHaveLength(2);
+    // The waiting note was written once, not on every pass; the dispatch is on the assignment.
+    expect(policyNotes(s.call('B', 'E-1'))).toHaveLength(1);
+    expect(s.call('B', 'E-1').history.find((h) => h.event === 'assigned')?.reason).toMatch(/^dispatched to NB11: P1 emergency/);
   });
 
   it('an operator who releases a hold gets the call dispatched to the nearest available unit', async () => {
@@ -242,7 +250,7 @@ describe('shift change', () => {
     await s.act('B', (d, t) => board.signOn(d, { unitId: 'NB12', officers: ['Ofc. J. Okafor'] }, at(car('NB12'), t)));
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB12']);
-    expect(c.history.filter((h) => h.event === 'released').at(-1)?.reason).toBe('dispatched to NB12 after 15:00 hold: beat officer of beat B1 available');
+    expect(c.history.filter((h) => h.event === 'assigned').at(-1)?.reason).toBe('dispatched to NB12 after 15:00 hold: beat officer of beat B1 available');
   });
 });
 
@@ -264,7 +272,7 @@ describe('restart', () => {
     const second = await station({ store, now: first.clock.now() + 31 * MIN });
     const c = second.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB21']);
-    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 31:00 hold/);
+    expect(c.history.find((h) => h.event === 'assigned' && h.unitId === 'NB21')?.reason).toMatch(/^dispatched to NB21 after 31:00 hold/);
     await store.close();
   });
 });
