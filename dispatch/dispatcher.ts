@@ -13,7 +13,7 @@ import type { Clock } from './clock.js';
 import { callOrder, decide, type Decision, type Position, type SectorSnapshot } from './policy.js';
 import { beatCenterOf, sectorAdjacency } from './geography.js';
 import { coversSector, onDutyAt, scheduledBeatOfficers, type Schedule } from './schedule.js';
-import { completeTransfers, isLeavingBoard, transferBetweenBoards } from './transfer.js';
+import { completeTransfers, isLeavingBoard, transferBetweenBoards, type TransferRequest } from './transfer.js';
 
 export interface DispatchSector {
   replica: SectorReplica;
@@ -69,6 +69,8 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
   private running: Promise<void> | undefined;
   private again = false;
   private readonly unsubscribe: Array<() => void> = [];
+  /** Transfers being written now (`${fromSector}/${callId}`): not mistaken for ones a restart cut off. */
+  private readonly transfersInFlight = new Set<string>();
 
   constructor(private readonly opts: DispatcherOptions) {
     super();
@@ -139,7 +141,7 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
           this.again = false;
           // First the second half of any transfer a restart cut off, so its home copy is closed
           // before anything decides it again.
-          await completeTransfers(this.opts.sectors, () => this.ctx(), this.opts.log);
+          await completeTransfers(this.opts.sectors, (from, id) => this.transfersInFlight.has(`${from}/${id}`), () => this.ctx(), this.opts.log);
           for (const sector of this.opts.sectors.keys()) await this.evaluateSector(sector);
         } while (this.again);
       } catch (err) {
@@ -289,12 +291,26 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
    * sector's board (where the unit's car sees it) with the unit assigned, and the home board
    * shows it as transferred (dispatch/transfer.ts).
    */
+  /**
+   * Every transfer of this precinct goes through here (the policy's and the operators'), so a
+   * dispatch pass that runs between its two writes knows it is under way.
+   */
+  async transferCall(req: TransferRequest): Promise<CallView> {
+    const key = `${req.from.sector}/${req.callId}`;
+    this.transfersInFlight.add(key);
+    try {
+      return await transferBetweenBoards(req);
+    } finally {
+      this.transfersInFlight.delete(key);
+    }
+  }
+
   private async transfer(sector: string, call: CallView, d: Extract<Decision, { kind: 'dispatch' }>): Promise<boolean> {
     const other = this.opts.sectors.get(d.sector);
     const home = this.opts.sectors.get(sector);
     if (!other || !home) return false;
     try {
-      await transferBetweenBoards({
+      await this.transferCall({
         from: { sector, replica: home.replica },
         to: { sector: d.sector, replica: other.replica },
         callId: call.id,

@@ -11,7 +11,6 @@ import type { Operator, OperatorRole } from '../daemon/operators.js';
 import type { PrecinctDispatch } from './station.js';
 import { beatOfficersOfDay, coversSector, supervisorsOf } from './schedule.js';
 import { formatDuration } from './clock.js';
-import { transferBetweenBoards } from './transfer.js';
 
 /** An error for the HTTP layer: status, a stable code and the field at fault. */
 export class ActionError extends Error {
@@ -196,7 +195,7 @@ export async function transferCall(deps: ActionDeps, op: Operator, callId: strin
   if (call.state === 'transferred') throw new ActionError(409, 'call_closed', 'callId', `call ${callId} was already transferred to sector ${call.transferredTo?.sector ?? '?'}`);
   const text = clip(`transferred by ${op.id} (${op.role}) to sector ${input.toSector}: ${input.reason}`);
   try {
-    await transferBetweenBoards({
+    await deps.dispatch.dispatcher.transferCall({
       from: { sector, replica },
       to: { sector: input.toSector, replica: target.replica },
       callId,

@@ -57,7 +57,11 @@ export async function transferBetweenBoards(req: TransferRequest): Promise<CallV
     const received = board.receiveTransfer(doc, { call: copyOf(call), from: { sector: from.sector, callId }, reason: clip(req.reason) }, ctx);
     return req.assign ? board.assignUnit(received, { callId, unitId: req.assign.unitId, reason: clip(req.assign.reason) }, later(ctx)) : received;
   });
-  await from.replica.update((doc) => board.transferCall(doc, { callId, toSector: to.sector, reason: clip(req.reason) }, later(later(ctx))));
+  await from.replica.update((doc) => {
+    // Written already (a completion raced this writer): nothing more to do.
+    if (from.replica.view().calls[callId]?.transferredTo?.sector === to.sector) return doc;
+    return board.transferCall(doc, { callId, toSector: to.sector, reason: clip(req.reason) }, later(later(ctx)));
+  });
   return to.replica.view().calls[callId]!;
 }
 
@@ -77,16 +81,20 @@ function copyOf(call: CallView): board.ReceiveTransferInput['call'] {
   };
 }
 
+/** Whether a transfer of (sending sector, call id) is being written right now by this process. */
+export type InFlight = (fromSector: string, callId: string) => boolean;
+
 /**
  * A received call whose home copy is still open on a board of `sectors` and not yet marked
- * transferred: the second write of a transfer that a restart cut off.
+ * transferred, and whose transfer is not being written right now: the second write of a transfer
+ * that a restart cut off.
  */
-export function unfinishedTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>): Array<{ to: string; from: string; call: CallView; home: CallView }> {
+export function unfinishedTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>, inFlight: InFlight): Array<{ to: string; from: string; call: CallView; home: CallView }> {
   const out: Array<{ to: string; from: string; call: CallView; home: CallView }> = [];
   for (const [to, s] of sectors) {
     for (const call of Object.values(s.replica.view().calls)) {
       const ref = call.transferredFrom;
-      if (!ref) continue;
+      if (!ref || inFlight(ref.sector, ref.callId)) continue;
       const home = sectors.get(ref.sector)?.replica.view().calls[ref.callId];
       if (home && !home.transferredTo && !isClosedCallState(home.state)) out.push({ to, from: ref.sector, call, home });
     }
@@ -109,9 +117,9 @@ export function isLeavingBoard(sectors: ReadonlyMap<string, { replica: SectorRep
  * board took in the meantime cannot be marked transferred (the unit is working it): both boards
  * then have the call and a note on each says so, once, for the Watch Commander to settle.
  */
-export async function completeTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>, ctx: () => OpContext, log: Logger): Promise<number> {
+export async function completeTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>, inFlight: InFlight, ctx: () => OpContext, log: Logger): Promise<number> {
   let done = 0;
-  for (const { to, from, call, home } of unfinishedTransfers(sectors)) {
+  for (const { to, from, call, home } of unfinishedTransfers(sectors, inFlight)) {
     const fromReplica = sectors.get(from)!.replica;
     if (home.assigned.length > 0) {
       const text = `transfer to sector ${to} not completed: ${home.assigned.join(', ')} of sector ${from} took the call; sector ${to}'s board has it too`;

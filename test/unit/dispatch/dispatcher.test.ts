@@ -287,3 +287,115 @@ describe('decision events', () => {
     expect(s.call('B', 'C-1').history.at(-1)?.by).toEqual(by);
   });
 });
+
+const update = (id: string, input: Omit<board.UpdateCallInput, 'callId'>) => (d: board.SectorBoard, t: number) => board.updateCall(d, { callId: id, ...input }, at(operator, t));
+
+describe('CAD updates', () => {
+  it('a held P3 call upgraded to P1 is dispatched at once, and the history says why', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', clear('NB21', 'X-2')); // NB21 free, but the P3 call waits for its beat officer
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').state).toBe('held');
+
+    s.clock.advance(4 * MIN);
+    await s.act('B', update('C-1', { priority: 1, reason: 'caller now reports a weapon' }));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.hold).toBeUndefined();
+    expect(c.history.map((h) => h.event)).toEqual(['created', 'held', 'updated', 'assigned']);
+    expect(c.history[2]).toMatchObject({ by: operator, changes: [{ field: 'priority', from: 3, to: 1 }], reason: 'updated: priority 3 -> 1: caller now reports a weapon' });
+    expect(c.history[3]).toMatchObject({ by: { kind: 'policy' }, unitId: 'NB21' });
+    expect(c.history[3]!.reason).toMatch(/^dispatched to NB21: P1 emergency, beat officer NB11 on call X-1; nearest available unit of sector B .* \(after update by disp1: priority 3 -> 1\)$/);
+    // Decided at the moment of the update (stamped 1 ms after it): no waiting for a tick or the hold deadline.
+    expect(c.dispatchedAt! - c.history[2]!.at).toBe(1);
+  });
+
+  it('a beat change re-decides with the new beat officer: available, the call goes to them at once', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', clear('NB21', 'X-2'));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').hold?.unitId).toBe('NB11');
+    await s.act('B', update('C-1', { beat: 'B2', address: '4700 Phinney Ave N' }));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.history.at(-1)!.reason).toMatch(/^dispatched to NB21 after 00:00 hold: beat officer of beat B2 available \(after update by disp1: beat B1 -> B2\)$/);
+  });
+
+  it('a beat change while the new beat officer is busy holds for them, keeping the deadline', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    const deadline = s.call('B', 'C-1').hold!.deadline;
+    s.clock.advance(10 * MIN);
+    await s.act('B', update('C-1', { beat: 'B2' }));
+    const c = s.call('B', 'C-1');
+    expect(c.state).toBe('held');
+    expect(c.hold).toMatchObject({ unitId: 'NB21', deadline });
+    expect(c.hold!.reason).toBe('held: NB11 is no longer the beat officer (on call X-1); beat officer NB21 on call X-2 (after update by disp1: beat B1 -> B2)');
+    // NB21 clears: the held call follows the new beat's officer, not the old one.
+    await s.act('B', clear('NB21', 'X-2'));
+    expect(s.call('B', 'C-1').assigned).toEqual(['NB21']);
+  });
+
+  it('an update that changes nothing the policy looks at leaves a held call held', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    await s.act('B', update('C-1', { address: '5400 Ballard Ave NW', callerNotes: 'blue car' }));
+    expect(s.call('B', 'C-1').state).toBe('held');
+    expect(s.decisions.filter((d) => d.callId === 'C-1')).toHaveLength(1);
+  });
+});
+
+describe('transfer cut by a restart', () => {
+  it('the received call is kept, the home copy is not dispatched again, and the restart completes the transfer', async () => {
+    const disk = new MemoryDocStore();
+    // The first process dies as it writes the second half of the transfer: the sending board's
+    // write never reaches the disk (the receiving board's did).
+    const dying: DocStore = {
+      load: (id, actor) => disk.load(id, actor),
+      list: () => disk.list(),
+      async save(id, doc) {
+        if (id.startsWith('B@') && board.readBoard(doc).calls['E-1']?.state === 'transferred') throw new Error('power cut');
+        return disk.save(id, doc);
+      },
+    };
+    const first = await station({ store: dying });
+    await busyBeatOfficer(first);
+    await first.act('J', signedOn('NJ11', 'J1'));
+    await first.act('B', newCall('E-1', 'B1', 1));
+    expect(first.call('J', 'E-1')).toMatchObject({ assigned: ['NJ11'], transferredFrom: { sector: 'B', callId: 'E-1' } });
+    expect(first.call('B', 'E-1').state).toBe('pending');
+    // A unit of the home sector comes free: the home copy is on its way out, so it is not sent a second unit.
+    await first.act('B', clear('NB21', 'X-2'));
+    expect(first.call('B', 'E-1')).toMatchObject({ state: 'pending', assigned: [] });
+    await first.dispatcher.stop();
+
+    const second = await station({ store: disk, now: first.clock.now() + 2 * MIN });
+    const home = second.call('B', 'E-1');
+    expect(home.state).toBe('transferred');
+    expect(home.transferredTo).toMatchObject({ sector: 'J', by: { kind: 'policy' } });
+    expect(home.transferredTo!.reason).toMatch(/^dispatched to NJ11 of adjacent sector J: .* \(completed after a restart\)$/);
+    expect(second.call('J', 'E-1').assigned).toEqual(['NJ11']);
+    expect(second.replicas.get('B')!.view().units.NB21!.status).toBe('available');
+  });
+
+  it('a home copy taken by a home unit before the restart stays with it; both boards say so once', async () => {
+    const disk = new MemoryDocStore();
+    const s = await station({ store: disk, start: false });
+    await s.replicas.get('B')!.update((d) => newCall('E-1', 'B1', 1)(signedOn('NB11', 'B1')(d, T0), T0 + 1));
+    // Step 1 of a transfer only, as a process that died after it would leave it.
+    await s.replicas.get('J')!.update((d) =>
+      board.receiveTransfer(d, { call: { id: 'E-1', cadNumber: 'E-1', type: 'Test call', priority: 1, address: 'beat B1', beat: 'B1' }, from: { sector: 'B' }, reason: 'P1' }, at({ kind: 'policy', precinct: 'N' }, T0 + 2)),
+    );
+    await s.replicas.get('B')!.update((d) => board.acceptCall(d, { callId: 'E-1', unitId: 'NB11' }, at(car('NB11'), T0 + 3)));
+    await s.dispatcher.start();
+    await s.dispatcher.evaluate();
+    const text = 'transfer to sector J not completed: NB11 of sector B took the call; sector J\'s board has it too';
+    expect(s.call('B', 'E-1')).toMatchObject({ state: 'en_route', assigned: ['NB11'] });
+    expect(s.call('B', 'E-1').notes.filter((n) => n.text === text)).toHaveLength(1);
+    expect(s.call('J', 'E-1').notes.filter((n) => n.text === text)).toHaveLength(1);
+  });
+});
