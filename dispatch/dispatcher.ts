@@ -49,7 +49,7 @@ const later = (ctx: OpContext): OpContext => ({ ...ctx, at: ctx.at + 1 });
  * When the call's latest event is a CAD update (nothing decided since), the decision answers it:
  * " (after update by disp1: priority 3 -> 1)", so the history says why the policy acted now.
  */
-export function updateCause(call: CallView): string {
+function updateCause(call: CallView): string {
   const last = call.history.filter((h) => h.event !== 'note').at(-1);
   if (last?.event !== 'updated' || !last.changes?.length) return '';
   const what = last.changes
@@ -109,6 +109,10 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
    * file still keeps beat integrity.
    */
   beatOfficers(sector: string, beat: string, view: BoardView, now: number): string[] {
+    // A call transferred in from another sector keeps its beat, whose officers work elsewhere:
+    // here it has none, so it is not held for a unit that will never come to this board.
+    const home = this.opts.department.beats[beat]?.sector;
+    if (home !== undefined && home !== sector) return [];
     if (this.schedule && coversSector(this.schedule, this.opts.department, sector)) return scheduledBeatOfficers(this.schedule, beat, now);
     return Object.values(view.units)
       .filter((u) => u.homeBeat === beat)

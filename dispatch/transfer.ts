@@ -89,7 +89,7 @@ export type InFlight = (fromSector: string, callId: string) => boolean;
  * transferred, and whose transfer is not being written right now: the second write of a transfer
  * that a restart cut off.
  */
-export function unfinishedTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>, inFlight: InFlight): Array<{ to: string; from: string; call: CallView; home: CallView }> {
+function unfinishedTransfers(sectors: ReadonlyMap<string, { replica: SectorReplica }>, inFlight: InFlight): Array<{ to: string; from: string; call: CallView; home: CallView }> {
   const out: Array<{ to: string; from: string; call: CallView; home: CallView }> = [];
   for (const [to, s] of sectors) {
     for (const call of Object.values(s.replica.view().calls)) {

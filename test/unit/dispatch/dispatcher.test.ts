@@ -399,3 +399,40 @@ describe('transfer cut by a restart', () => {
     expect(s.call('J', 'E-1').notes.filter((n) => n.text === text)).toHaveLength(1);
   });
 });
+
+describe('a call transferred by hand', () => {
+  it('is decided on the receiving board without the sending beat\'s officers, who are not there', async () => {
+    const schedule = validateSchedule(
+      {
+        version: 1,
+        timeZone: 'America/Los_Angeles',
+        shifts: { first: { start: '06:00', end: '14:00' } },
+        assignments: [
+          { unit: 'NB11', beat: 'B1', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NB21', beat: 'B2', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NJ11', beat: 'J1', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+        ],
+      },
+      dept,
+    ).schedule;
+    const s = await station({ schedule, now: Date.parse('2026-03-02T10:00:00-08:00') });
+    await busyBeatOfficer(s);
+    await s.act('J', signedOn('NJ11', 'J1'));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').state).toBe('held');
+    s.clock.advance(MIN);
+    await s.dispatcher.transferCall({
+      from: { sector: 'B', replica: s.replicas.get('B')! },
+      to: { sector: 'J', replica: s.replicas.get('J')! },
+      callId: 'C-1',
+      reason: 'transferred by disp1 (dispatcher) to sector J: J covers it',
+      ctx: at(operator, s.clock.now()),
+    });
+    await s.settle();
+    // Not held on J's board for NB11 (B1's officer, who never comes to J): J's free unit takes it.
+    const there = s.call('J', 'C-1');
+    expect(there.assigned).toEqual(['NJ11']);
+    expect(there.history.at(-1)?.reason).toMatch(/^dispatched to NJ11: no beat officer scheduled for beat B1; nearest available unit of sector J/);
+    expect(s.call('B', 'C-1')).toMatchObject({ state: 'transferred', transferredTo: { sector: 'J', by: operator } });
+  });
+});
