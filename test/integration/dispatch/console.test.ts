@@ -99,7 +99,7 @@ describe('Watch Commander console', () => {
     await row.locator('details.update select[name=priority]').selectOption('1');
     await row.locator('details.update input[name=reason]').fill('caller now sees a weapon');
     await Promise.all([page.waitForURL(/ok=/), row.locator('details.update button').click()]);
-    expect(await page.locator('.flash-ok').textContent()).toMatch(new RegExp(`call W-3 updated: dispatched to ${b2}: P1 emergency.*\(after update by wc-1: priority 4 -> 1\)`));
+    expect(await page.locator('.flash-ok').textContent()).toMatch(new RegExp(`call W-3 updated: dispatched to ${b2}: P1 emergency.*\\(after update by wc-1: priority 4 -> 1\\)`));
     const call = B().view().calls['W-3']!;
     expect(call.assigned).toEqual([b2]);
     expect(call.history.map((h) => h.event)).toEqual(['created', 'held', 'updated', 'assigned']);
