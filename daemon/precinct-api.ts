@@ -47,7 +47,31 @@ export const newCallSchema = z
     callerNotes: z.string().max(2000).optional(),
   })
   .strict();
-export const updateCallSchema = z.object({ note: z.string().min(1).max(2000).describe('supplementary information from the CAD, added to the history') }).strict();
+export const updateCallSchema = z
+  .object({
+    type: z.string().min(1).max(64).optional(),
+    priority: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional().describe('raising a held call to 1 dispatches it at once (emergency rule)'),
+    late: z.boolean().optional(),
+    address: z.string().min(1).max(200).optional(),
+    beat: z.string().min(1).max(40).optional().describe('a beat of the same sector; the policy re-decides with that beat\'s officer (another sector: transfer the call)'),
+    lat: z.number().min(-90).max(90).optional(),
+    lon: z.number().min(-180).max(180).optional(),
+    callerNotes: z.string().max(2000).optional(),
+    reason: z.string().min(1).max(160).optional().describe('why, recorded with the change'),
+    note: z.string().min(1).max(2000).optional().describe('supplementary information from the CAD, added to the narrative'),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.lat === undefined) !== (v.lon === undefined)) ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon come together' });
+    if (Object.values(v).every((x) => x === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'nothing to update: give at least one field or a note' });
+  });
+export const transferSchema = z
+  .object({
+    toSector: z.string().regex(ID).describe('a sector of this precinct'),
+    reason: z.string().min(1).max(160),
+    unitId: z.string().regex(ID).optional().describe('an available unit of that sector, sent with the call; without it that sector\'s policy decides'),
+  })
+  .strict();
 export const reasonSchema = z.object({ reason: z.string().min(1).max(160) }).strict();
 export const assignSchema = z.object({ unitId: z.string().regex(ID), reason: z.string().min(1).max(160) }).strict();
 export const extendSchema = z.object({ minutes: z.number().int().min(1).max(120), reason: z.string().min(1).max(120) }).strict();
@@ -153,8 +177,18 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     return c.json(callJson(call, sector));
   });
   app.patch('/api/v1/calls/:id', async (c) => {
-    const call = await actions.updateCall(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, updateCallSchema));
+    const input = await body(c, updateCallSchema);
+    const call = await actions.updateCall(actionDeps(), c.get('operator'), c.req.param('id'), input);
+    const fields = Object.keys(input).filter((k) => k !== 'reason' && k !== 'note');
+    log.info({ audit: true, operator: c.get('operator').id, callId: call.id, fields, state: call.state }, 'call updated');
     return c.json(callJson(call, actions.findCall(actionDeps(), call.id).sector));
+  });
+  app.post('/api/v1/calls/:id/transfer', async (c) => {
+    const input = await body(c, transferSchema);
+    const from = actions.findCall(actionDeps(), c.req.param('id')).sector;
+    const { sector, call } = await actions.transferCall(actionDeps(), c.get('operator'), c.req.param('id'), input);
+    log.info({ audit: true, operator: c.get('operator').id, callId: call.id, from, to: sector, unit: input.unitId }, 'override: call transferred');
+    return c.json(callJson(call, sector));
   });
   app.post('/api/v1/calls/:id/cancel', async (c) => {
     const call = await actions.cancelCall(actionDeps(), c.get('operator'), c.req.param('id'), await body(c, reasonSchema));
@@ -224,7 +258,10 @@ export function openApiDocument(precinct: { id: string; name: string }): Record<
       '/api/v1/calls': { post: op('Create a call (dispatcher, watch_commander); the policy decides before the answer', { requestBody: json(newCallSchema), responses: { 201: callResponse, ...errors } }) },
       '/api/v1/calls/{id}': {
         get: op('A call, wherever it is in the precinct', { parameters: idParam, responses: { 200: callResponse, ...errors } }),
-        patch: op('Update a call: a CAD supplement added to its history (the board keeps the original report)', { parameters: idParam, requestBody: json(updateCallSchema), responses: { 200: callResponse, ...errors } }),
+        patch: op('Update a call (dispatcher, watch_commander): type, priority, late flag, address, location, beat, caller notes; each change is written to its history with who and old -> new, and the policy decides again at once', { parameters: idParam, requestBody: json(updateCallSchema), responses: { 200: callResponse, ...errors } }),
+      },
+      '/api/v1/calls/{id}/transfer': {
+        post: op('Override: transfer a call to another sector of this precinct; it appears on that board with a reference, and shows as transferred on this one', { parameters: idParam, requestBody: json(transferSchema), responses: { 200: callResponse, ...errors } }),
       },
       '/api/v1/calls/{id}/cancel': { post: op('Cancel a call', { parameters: idParam, requestBody: json(reasonSchema), responses: { 200: callResponse, ...errors } }) },
       '/api/v1/calls/{id}/assign': { post: op('Override: assign a unit by hand (recorded with the operator and reason)', { parameters: idParam, requestBody: json(assignSchema), responses: { 200: callResponse, ...errors } }) },

@@ -6,13 +6,14 @@
 import { EventEmitter } from 'node:events';
 import * as board from '../sync/board.js';
 import type { SectorReplica } from '../sync/replica.js';
-import type { Actor, BoardView, CallView, Logger, OpContext, UnitView } from '../sync/schema.js';
+import { actorLabel, type Actor, type BoardView, type CallView, type Logger, type OpContext, type UnitView } from '../sync/schema.js';
 import type { Department } from '../daemon/department.js';
 import type { LonLat } from '../hardware/geo.js';
 import type { Clock } from './clock.js';
 import { callOrder, decide, type Decision, type Position, type SectorSnapshot } from './policy.js';
 import { beatCenterOf, sectorAdjacency } from './geography.js';
 import { coversSector, onDutyAt, scheduledBeatOfficers, type Schedule } from './schedule.js';
+import { completeTransfers, isLeavingBoard, transferBetweenBoards, type TransferRequest } from './transfer.js';
 
 export interface DispatchSector {
   replica: SectorReplica;
@@ -44,6 +45,19 @@ const clip = (s: string): string => (s.length <= REASON_MAX ? s : `${s.slice(0, 
 /** The second event of a pair written together must sort after the first (see ctxAfter). */
 const later = (ctx: OpContext): OpContext => ({ ...ctx, at: ctx.at + 1 });
 
+/**
+ * When the call's latest event is a CAD update (nothing decided since), the decision answers it:
+ * " (after update by disp1: priority 3 -> 1)", so the history says why the policy acted now.
+ */
+function updateCause(call: CallView): string {
+  const last = call.history.filter((h) => h.event !== 'note').at(-1);
+  if (last?.event !== 'updated' || !last.changes?.length) return '';
+  const what = last.changes
+    .filter((c) => c.field === 'priority' || c.field === 'beat' || c.field === 'late')
+    .map((c) => (c.field === 'late' ? (c.to ? 'late-reported' : 'not late-reported') : `${c.field} ${String(c.from)} -> ${String(c.to)}`));
+  return what.length > 0 ? ` (after update by ${actorLabel(last.by)}: ${what.join(', ')})` : '';
+}
+
 /** Bounds one evaluation pass; each step changes the board, so real passes end far sooner. */
 const MAX_STEPS = 10_000;
 
@@ -55,6 +69,8 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
   private running: Promise<void> | undefined;
   private again = false;
   private readonly unsubscribe: Array<() => void> = [];
+  /** Transfers being written now (`${fromSector}/${callId}`): not mistaken for ones a restart cut off. */
+  private readonly transfersInFlight = new Set<string>();
 
   constructor(private readonly opts: DispatcherOptions) {
     super();
@@ -93,6 +109,10 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
    * file still keeps beat integrity.
    */
   beatOfficers(sector: string, beat: string, view: BoardView, now: number): string[] {
+    // A call transferred in from another sector keeps its beat, whose officers work elsewhere:
+    // here it has none, so it is not held for a unit that will never come to this board.
+    const home = this.opts.department.beats[beat]?.sector;
+    if (home !== undefined && home !== sector) return [];
     if (this.schedule && coversSector(this.schedule, this.opts.department, sector)) return scheduledBeatOfficers(this.schedule, beat, now);
     return Object.values(view.units)
       .filter((u) => u.homeBeat === beat)
@@ -123,6 +143,9 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
       try {
         do {
           this.again = false;
+          // First the second half of any transfer a restart cut off, so its home copy is closed
+          // before anything decides it again.
+          await completeTransfers(this.opts.sectors, (from, id) => this.transfersInFlight.has(`${from}/${id}`), () => this.ctx(), this.opts.log);
           for (const sector of this.opts.sectors.keys()) await this.evaluateSector(sector);
         } while (this.again);
       } catch (err) {
@@ -211,10 +234,11 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
           .map((a) => this.snapshot(a))
           .filter((x): x is SectorSnapshot => x !== undefined);
         const open = Object.values(view.calls)
-          .filter((c) => c.state === 'pending' || c.state === 'held')
+          .filter((c) => (c.state === 'pending' || c.state === 'held') && !isLeavingBoard(this.opts.sectors, sector, c.id))
           .sort(callOrder);
         for (const call of open) {
-          const decision = decide({ call, home, adjacent, beatOfficers: this.beatOfficers(sector, call.beat, view, now), beatCenter: this.beatCenter, now, holdMs: this.opts.holdMs });
+          const found = decide({ call, home, adjacent, beatOfficers: this.beatOfficers(sector, call.beat, view, now), beatCenter: this.beatCenter, now, holdMs: this.opts.holdMs });
+          const decision = found.kind === 'none' ? found : { ...found, reason: found.reason + updateCause(call) };
           if (decision.kind === 'none') continue;
           if (decision.kind === 'wait' && call.notes.some((n) => n.by.kind === 'policy' && n.text === decision.reason)) continue;
           if (decision.kind === 'dispatch' && decision.sector !== sector) {
@@ -253,12 +277,9 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
     const ctx = this.ctxAfter(call, d.kind === 'dispatch' ? view.units[d.unitId] : undefined);
     const callId = call.id;
     switch (d.kind) {
-      case 'dispatch': {
-        // assignUnit takes no reason, so the reason goes in the event that precedes it: the
-        // release of the hold, or a note by the policy.
-        const before = call.state === 'held' ? board.releaseHold(doc, { callId, reason: clip(d.reason) }, ctx) : board.addNote(doc, { callId, text: d.reason }, ctx);
-        return board.assignUnit(before, { callId, unitId: d.unitId }, later(ctx));
-      }
+      case 'dispatch':
+        // One event: the assignment with its reason (it also ends a hold).
+        return board.assignUnit(doc, { callId, unitId: d.unitId, reason: clip(d.reason) }, ctx);
       case 'hold': {
         // A re-hold (new beat officer at a shift change) keeps the original deadline.
         const pending = call.state === 'held' ? board.releaseHold(doc, { callId, reason: 'beat officer changed' }, ctx) : doc;
@@ -270,51 +291,41 @@ export class Dispatcher extends EventEmitter<{ decision: [DecisionRecord] }> {
   }
 
   /**
-   * An emergency answered by a unit of an adjacent sector: the call is created on that sector's
-   * board (where the unit's car will see it) and assigned there, then cancelled on the home board
-   * with the transfer as its reason. The board has no transfer operation (see docs/dispatch.md);
-   * if the home call got a unit in between, the home board is left alone.
+   * An emergency answered by a unit of an adjacent sector: the call is transferred to that
+   * sector's board (where the unit's car sees it) with the unit assigned, and the home board
+   * shows it as transferred (dispatch/transfer.ts).
    */
+  /**
+   * Every transfer of this precinct goes through here (the policy's and the operators'), so a
+   * dispatch pass that runs between its two writes knows it is under way.
+   */
+  async transferCall(req: TransferRequest): Promise<CallView> {
+    const key = `${req.from.sector}/${req.callId}`;
+    this.transfersInFlight.add(key);
+    try {
+      return await transferBetweenBoards(req);
+    } finally {
+      this.transfersInFlight.delete(key);
+    }
+  }
+
   private async transfer(sector: string, call: CallView, d: Extract<Decision, { kind: 'dispatch' }>): Promise<boolean> {
     const other = this.opts.sectors.get(d.sector);
     const home = this.opts.sectors.get(sector);
     if (!other || !home) return false;
     try {
-      await other.replica.update((doc) => {
-        const unit = other.replica.view().units[d.unitId];
-        if (unit?.status !== 'available') throw new Error(`unit ${d.unitId} is no longer available`);
-        const ctx = this.ctxAfter(call, unit);
-        let next = doc;
-        if (!other.replica.view().calls[call.id]) {
-          next = board.createCall(
-            next,
-            {
-              id: call.id,
-              cadNumber: call.cadNumber,
-              type: call.type,
-              priority: call.priority,
-              late: call.late,
-              address: call.address,
-              beat: call.beat,
-              ...(call.lat !== undefined && call.lon !== undefined ? { lat: call.lat, lon: call.lon } : {}),
-              callerNotes: call.callerNotes,
-              receivedAt: call.receivedAt,
-            },
-            ctx,
-          );
-        }
-        next = board.addNote(next, { callId: call.id, text: `transferred from sector ${sector}: ${d.reason}` }, ctx);
-        return board.assignUnit(next, { callId: call.id, unitId: d.unitId }, later(ctx));
+      await this.transferCall({
+        from: { sector, replica: home.replica },
+        to: { sector: d.sector, replica: other.replica },
+        callId: call.id,
+        reason: d.reason,
+        ctx: this.ctxAfter(call, other.replica.view().units[d.unitId]),
+        assign: { unitId: d.unitId, reason: d.reason },
       });
     } catch (err) {
       this.opts.log.warn({ err, callId: call.id, unit: d.unitId, sector: d.sector }, 'transfer to adjacent sector failed; decided again on the next board change');
       return false;
     }
-    await home.replica.update((doc) => {
-      const now = home.replica.view().calls[call.id];
-      if (!now || now.assigned.length > 0 || now.state === 'cleared' || now.state === 'cancelled') return doc;
-      return board.cancelCall(doc, { callId: call.id, reason: clip(`transferred to sector ${d.sector}: ${d.reason}`) }, this.ctxAfter(now, undefined));
-    });
     this.record({ sector, callId: call.id, at: this.opts.clock.now(), decision: d });
     return true;
   }

@@ -38,8 +38,6 @@ export interface CallOutcome {
 /** Whether a unit was a beat officer of a beat at an instant (from the schedule or the roster). */
 export type BeatOfficerTest = (beat: string, unitId: string, at: number) => boolean;
 
-const TRANSFER = /^transferred to sector /;
-
 export function callOutcome(sector: string, call: CallView, isBeatOfficer: BeatOfficerTest, now: number, holdLimitMs: number): CallOutcome {
   const firstHeld = call.history.find((h) => h.event === 'held');
   const first = call.history.find((h) => (h.event === 'assigned' || h.event === 'accepted') && h.unitId);
@@ -63,8 +61,10 @@ export function callOutcome(sector: string, call: CallView, isBeatOfficer: BeatO
     else if (releasedByOperator) out.outcome = 'hold_released';
     else if (!firstHeld) out.outcome = 'immediate';
     else out.outcome = out.byBeatOfficer ? 'held_then_beat_officer' : 'reassigned_after_deadline';
+  } else if (call.state === 'transferred') {
+    out.outcome = 'transferred';
   } else if (call.state === 'cancelled') {
-    out.outcome = TRANSFER.test(call.cancelReason ?? '') ? 'transferred' : 'cancelled';
+    out.outcome = 'cancelled';
   } else if (call.state === 'held') out.outcome = 'held_open';
   return out;
 }

@@ -54,11 +54,19 @@ function ctxOf(deps: ActionDeps, op: Operator): OpContext {
   return { by: { kind: 'operator', operatorId: op.id, role: op.role }, at: deps.dispatch.clock.now() };
 }
 
+/**
+ * A call wherever it is in the precinct. A transferred call is on two boards under the same id:
+ * the board that works it now is preferred over the one it left.
+ */
 export function findCall(deps: ActionDeps, callId: string): { sector: string; replica: SectorReplica; call: CallView } {
+  let left: { sector: string; replica: SectorReplica; call: CallView } | undefined;
   for (const [sector, s] of deps.sectors) {
     const call = s.replica.view().calls[callId];
-    if (call) return { sector, replica: s.replica, call };
+    if (!call) continue;
+    if (call.state !== 'transferred') return { sector, replica: s.replica, call };
+    left ??= { sector, replica: s.replica, call };
   }
+  if (left) return left;
   throw new ActionError(404, 'not_found', 'callId', `call ${callId} is not on any board of precinct ${deps.precinct.id}`);
 }
 
@@ -133,13 +141,73 @@ export async function createCall(deps: ActionDeps, op: Operator, input: NewCall)
   return { id: cadNumber, sector: found.sector, call: found.call };
 }
 
-/** A CAD update: the board keeps what was reported at creation, so updates are supplements in the history. */
-export async function updateCall(deps: ActionDeps, op: Operator, callId: string, input: { note: string }): Promise<CallView> {
+export interface CallUpdate {
+  type?: string | undefined;
+  priority?: 1 | 2 | 3 | 4 | undefined;
+  late?: boolean | undefined;
+  address?: string | undefined;
+  beat?: string | undefined;
+  lat?: number | undefined;
+  lon?: number | undefined;
+  callerNotes?: string | undefined;
+  /** Why, in the CAD's words: recorded with the change. */
+  reason?: string | undefined;
+  /** A supplement for the narrative, added as a note. */
+  note?: string | undefined;
+}
+
+/**
+ * A CAD update. Changed fields are one `updated` entry in the call's history (who, old -> new);
+ * the policy then decides again at once, so a held call raised to P1 is dispatched now and a
+ * new beat has its own beat officer. A beat of another sector is refused: that is a transfer.
+ */
+export async function updateCall(deps: ActionDeps, op: Operator, callId: string, input: CallUpdate): Promise<CallView> {
   requireRole(op, CAD, 'updating a call');
-  const { replica } = findCall(deps, callId);
-  await write(replica, (d) => board.addNote(d, { callId, text: `CAD update by ${op.id}: ${input.note}` }, ctxOf(deps, op)));
+  const { sector, replica, call } = findCall(deps, callId);
+  if (input.beat !== undefined && input.beat !== call.beat) {
+    const beat = deps.department.beats[input.beat];
+    if (!beat) throw new ActionError(400, 'invalid', 'beat', `unknown beat ${input.beat}`);
+    if (beat.sector !== sector) {
+      throw new ActionError(400, 'invalid', 'beat', `beat ${input.beat} is in sector ${beat.sector}, call ${callId} is on sector ${sector}'s board: transfer the call (POST /api/v1/calls/${callId}/transfer) instead`);
+    }
+  }
+  const { note, reason, ...fields } = input;
+  const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const ctx = ctxOf(deps, op);
+  await write(replica, (d) => {
+    const updated = Object.keys(changes).length > 0 ? board.updateCall(d, { callId, ...changes, ...(reason ? { reason } : {}) }, ctx) : d;
+    return note ? board.addNote(updated, { callId, text: `CAD update by ${op.id}: ${note}` }, { ...ctx, at: ctx.at + 1 }) : updated;
+  });
   await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
+}
+
+/**
+ * A call handed to another sector of this precinct by an operator (dispatch/transfer.ts): it
+ * appears on that sector's board, where the policy decides it (or `unitId` of that sector takes
+ * it at once), and shows as transferred on the board it left.
+ */
+export async function transferCall(deps: ActionDeps, op: Operator, callId: string, input: { toSector: string; reason: string; unitId?: string | undefined }): Promise<{ sector: string; call: CallView }> {
+  requireRole(op, OVERRIDERS, 'transferring a call');
+  const { sector, replica, call } = findCall(deps, callId);
+  const target = deps.sectors.get(input.toSector);
+  if (!target) throw new ActionError(400, 'invalid', 'toSector', `sector ${input.toSector} is not served by precinct ${deps.precinct.id}`);
+  if (call.state === 'transferred') throw new ActionError(409, 'call_closed', 'callId', `call ${callId} was already transferred to sector ${call.transferredTo?.sector ?? '?'}`);
+  const text = clip(`transferred by ${op.id} (${op.role}) to sector ${input.toSector}: ${input.reason}`);
+  try {
+    await deps.dispatch.dispatcher.transferCall({
+      from: { sector, replica },
+      to: { sector: input.toSector, replica: target.replica },
+      callId,
+      reason: text,
+      ctx: ctxOf(deps, op),
+      ...(input.unitId ? { assign: { unitId: input.unitId, reason: clip(`override by ${op.id} (${op.role}): assigned ${input.unitId} with the transfer: ${input.reason}`) } } : {}),
+    });
+  } catch (err) {
+    throw fromBoardError(err);
+  }
+  await deps.dispatch.evaluate();
+  return { sector: input.toSector, call: target.replica.view().calls[callId]! };
 }
 
 export async function cancelCall(deps: ActionDeps, op: Operator, callId: string, input: { reason: string }): Promise<CallView> {
@@ -152,17 +220,13 @@ export async function cancelCall(deps: ActionDeps, op: Operator, callId: string,
 
 const clip = (s: string): string => (s.length <= 200 ? s : `${s.slice(0, 199)}…`);
 
-/** Override: a unit assigned by hand. The reason and the operator go in the history first. */
+/** Override: a unit assigned by hand, with the operator and reason on the assignment itself. */
 export async function assignByHand(deps: ActionDeps, op: Operator, callId: string, input: { unitId: string; reason: string }): Promise<CallView> {
   requireRole(op, OVERRIDERS, 'assigning a unit by hand');
-  const { replica, call } = findCall(deps, callId);
+  const { replica } = findCall(deps, callId);
   if (!replica.view().units[input.unitId]) throw new ActionError(404, 'not_found', 'unitId', `unit ${input.unitId} is not on the board of call ${callId}`);
-  const ctx = ctxOf(deps, op);
-  const text = `override by ${op.id} (${op.role}): assigned ${input.unitId} by hand: ${input.reason}`;
-  await write(replica, (d) => {
-    const noted = call.state === 'held' ? board.releaseHold(d, { callId, reason: clip(text) }, ctx) : board.addNote(d, { callId, text }, ctx);
-    return board.assignUnit(noted, { callId, unitId: input.unitId }, { ...ctx, at: ctx.at + 1 });
-  });
+  const reason = clip(`override by ${op.id} (${op.role}): assigned ${input.unitId} by hand: ${input.reason}`);
+  await write(replica, (d) => board.assignUnit(d, { callId, unitId: input.unitId, reason }, ctxOf(deps, op)));
   await deps.dispatch.evaluate();
   return findCall(deps, callId).call;
 }

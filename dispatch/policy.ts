@@ -13,7 +13,7 @@
 //     the first one that comes free).
 //  3. A hold released by an operator is not held again: the call goes to the nearest available
 //     unit of the sector.
-import type { BoardView, CallView, UnitView } from '../sync/schema.js';
+import { isClosedCallState, type BoardView, type CallView, type UnitView } from '../sync/schema.js';
 import { distanceM, type LonLat } from '../hardware/geo.js';
 import { formatDuration } from './clock.js';
 
@@ -140,7 +140,7 @@ function describeBeatOfficers(ids: readonly string[], units: BoardView['units'])
 
 export function decide(input: PolicyInput): Decision {
   const { call, home, now } = input;
-  if (call.state === 'cleared' || call.state === 'cancelled') return { kind: 'none', reason: `call is ${call.state}` };
+  if (isClosedCallState(call.state)) return { kind: 'none', reason: `call is ${call.state}` };
   if (call.assigned.length > 0) return { kind: 'none', reason: `call has unit ${call.assigned[0]}` };
   const units = home.board.units;
   const target = callPoint(call, input.beatCenter);

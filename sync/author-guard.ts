@@ -12,7 +12,9 @@
 //   - every `by` written must be { kind: 'vehicle', id: V, unit: U (if present) };
 //   - the logs are append-only: a car may add entries, never change or delete existing ones;
 //   - unit events go under the car's own unit (keys `${U}~...`), and `units/{id}` only for U;
-//   - a call event naming a unit must name U.
+//   - a call event naming a unit must name U;
+//   - the CAD's and the dispatcher's own acts (a call's update, a transfer between sector boards)
+//     are never written by a car: those events, and a call created as transferred, are refused.
 import * as A from '@automerge/automerge';
 
 export interface BoundVehicle {
@@ -21,6 +23,8 @@ export interface BoundVehicle {
 }
 
 const LOGS = new Set(['unitLog', 'callLog']);
+/** Call events only an operator or the policy writes (sync/ops/calls.ts updateCall, transferCall). */
+const PRECINCT_ONLY_EVENTS = new Set(['updated', 'transferred']);
 
 function str(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -40,6 +44,7 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
       if (key !== undefined && key !== who.unitId) return `writes unit ${key}, bound to ${who.unitId}`;
       continue;
     }
+    if (root === 'calls' && rest[0] === 'transferredFrom') return `call ${key} written as transferred by vehicle ${who.vehicleId}`;
     if (LOGS.has(root) && key !== undefined) {
       const entry = `${root}/${key}`;
       if (rest.length === 0) {
@@ -50,6 +55,9 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
       }
       if (!created.has(entry)) return `edits existing ${entry}: the log is append-only`;
       if (rest.length === 2 && rest[0] === 'by' && rest[1] === 'id') signed.add(entry);
+      if (root === 'callLog' && rest.length === 1 && rest[0] === 'event' && p.action === 'put' && PRECINCT_ONLY_EVENTS.has(str(p.value) ?? '')) {
+        return `call event ${str(p.value)} is the precinct's to write, not vehicle ${who.vehicleId}'s`;
+      }
       if (root === 'callLog' && rest.length === 1 && rest[0] === 'unit' && p.action === 'put' && str(p.value) !== who.unitId) {
         return `call event names unit ${str(p.value)}, bound to ${who.unitId}`;
       }

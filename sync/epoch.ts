@@ -11,7 +11,7 @@ import * as Automerge from '@automerge/automerge';
 import { createBoard, type SectorBoard } from './board.js';
 import { checkCtx, imm, requireRole, txt } from './ops/common.js';
 import { deriveCall } from './ops/derive.js';
-import { BoardError, isValidId, type OpContext, type StoredBoard, type StoredCall, type StoredCallEvent } from './schema.js';
+import { BoardError, isClosedCallState, isValidId, type OpContext, type StoredBoard, type StoredCall, type StoredCallEvent } from './schema.js';
 
 export interface EpochClock {
   /** Offset of local time from UTC in minutes (e.g. -360 for CST). */
@@ -37,7 +37,7 @@ function isOpen(doc: StoredBoard, callId: string, events: Record<string, StoredC
     .sort()
     .map((k) => events[k] as StoredCallEvent);
   const state = deriveCall(callId, call as StoredCall, evs).state;
-  return state !== 'cleared' && state !== 'cancelled';
+  return !isClosedCallState(state);
 }
 
 /**

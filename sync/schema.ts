@@ -48,8 +48,11 @@ export interface OpContext {
   at: number;
 }
 
-export const CALL_STATES = ['pending', 'held', 'dispatched', 'en_route', 'on_scene', 'cleared', 'cancelled'] as const;
+export const CALL_STATES = ['pending', 'held', 'dispatched', 'en_route', 'on_scene', 'cleared', 'cancelled', 'transferred'] as const;
 export type CallState = (typeof CALL_STATES)[number];
+/** States in which a call is no longer this board's to work: cleared, cancelled, or handed to another sector's board. */
+export const CLOSED_CALL_STATES: ReadonlySet<CallState> = new Set(['cleared', 'cancelled', 'transferred']);
+export const isClosedCallState = (s: CallState): boolean => CLOSED_CALL_STATES.has(s);
 export const CALL_EVENTS = [
   'created',
   'assigned',
@@ -63,6 +66,8 @@ export const CALL_EVENTS = [
   'cleared',
   'cancelled',
   'unassigned',
+  'updated',
+  'transferred',
 ] as const;
 export type CallEventKind = (typeof CALL_EVENTS)[number];
 
@@ -103,12 +108,27 @@ export interface CallNote {
   text: string;
 }
 
+/** The fields of a call a CAD update may change (updateCall). */
+export const CALL_UPDATE_FIELDS = ['type', 'priority', 'late', 'address', 'beat', 'lat', 'lon', 'callerNotes'] as const;
+export type CallUpdateField = (typeof CALL_UPDATE_FIELDS)[number];
+
+/** One field of an update, as the writer saw it (`from`) and as it set it (`to`). */
+export interface CallChange {
+  field: CallUpdateField;
+  from: string | number | boolean | null;
+  to: string | number | boolean;
+}
+
 export interface CallHistoryEntry {
   at: number;
   by: Actor;
   event: CallEventKind;
   unitId?: string;
   reason?: string;
+  /** On `updated`: what changed. */
+  changes?: CallChange[];
+  /** On `transferred`: the sector whose board the call went to. */
+  sector?: string;
 }
 
 export interface CallHold {
@@ -144,6 +164,10 @@ export interface CallView {
   /** Agency disposition code (see sync/registries/dispositions.ts for the APCO 1.111 mapping). */
   disposition?: string;
   cancelReason?: string;
+  /** On the board the call left: where it went. The state is `transferred` unless a unit of this board took it concurrently. */
+  transferredTo?: { sector: string; at: number; by: Actor; reason: string };
+  /** On the board that received a transferred call: where it came from (same call id there). */
+  transferredFrom?: { sector: string; callId: string; at: number };
   history: CallHistoryEntry[];
 }
 
@@ -249,6 +273,20 @@ export interface StoredCall {
   lon?: number;
   callerNotes: IStr;
   receivedAt: number;
+  /** Written once, on a call created by a transfer from another sector's board. */
+  transferredFrom?: { sector: IStr; callId: IStr; at: number };
+}
+
+/** The fields an `updated` event sets (and, under `was`, what the writer saw before). */
+export interface StoredCallFields {
+  type?: IStr;
+  priority?: number;
+  late?: boolean;
+  address?: IStr;
+  beat?: IStr;
+  lat?: number;
+  lon?: number;
+  callerNotes?: IStr;
 }
 
 export interface StoredCallEvent {
@@ -259,6 +297,11 @@ export interface StoredCallEvent {
   reason?: IStr;
   until?: number;
   disposition?: IStr;
+  /** On `updated`: the fields set, and what the writer saw before (absent where there was nothing). */
+  set?: StoredCallFields;
+  was?: StoredCallFields;
+  /** On `transferred`: the receiving sector. */
+  sector?: IStr;
   /**
    * A narrative entry. Immutable once written: the narrative is collaborative at the level of
    * the log (entries from every device merge, in time order), not character by character, and

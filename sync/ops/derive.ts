@@ -3,6 +3,10 @@
 // whatever order the changes arrived in. The rules here are the ones docs/sector-board.md lists.
 import {
   CALL_EVENTS,
+  CALL_UPDATE_FIELDS,
+  type Actor,
+  type CallChange,
+  type StoredCallFields,
   UNIT_STATUSES,
   type CallEventKind,
   type CallHistoryEntry,
@@ -40,14 +44,37 @@ function asEvent(v: unknown): CallEventKind | undefined {
 
 export interface Terminal {
   /** `archived`: the call is not on this board because an epoch cut left it behind closed. */
-  state: 'cleared' | 'cancelled' | 'archived';
+  state: 'cleared' | 'cancelled' | 'transferred' | 'archived';
   at: number;
 }
 
 /** Calls leave a board only closed (at an epoch cut), so a missing call counts as closed. */
 export const ARCHIVED: Terminal = { state: 'archived', at: 0 };
 
-export function deriveCall(id: string, call: StoredCall, events: readonly StoredCallEvent[]): CallView {
+/** A stored field value as the read model shows it. */
+function fieldValue(f: StoredCallFields, k: keyof StoredCallFields): string | number | boolean | undefined {
+  const v = f[k];
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  return txt(v);
+}
+
+/** The changes of an `updated` event, in the fixed field order. */
+function changesOf(e: StoredCallEvent): CallChange[] {
+  const set = e.set ?? {};
+  const was = e.was ?? {};
+  const out: CallChange[] = [];
+  for (const field of CALL_UPDATE_FIELDS) {
+    const to = fieldValue(set, field);
+    if (to === undefined) continue;
+    out.push({ field, from: fieldValue(was, field) ?? null, to });
+  }
+  return out;
+}
+
+export function deriveCall(id: string, stored: StoredCall, events: readonly StoredCallEvent[]): CallView {
+  // Updates overlay the record as written at creation, field by field, in log order: concurrent
+  // updates of different fields both take effect; of the same field, the later in log order wins.
+  const call: StoredCall = { ...stored };
   const history: CallHistoryEntry[] = [];
   const notes: CallNote[] = [];
   // Per unit: index of first attachment (for ordering) and highest progress in the current attachment.
@@ -55,6 +82,7 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
   let order = 0;
   let terminal: { event: 'cleared' | 'cancelled'; at: number; disposition?: string; reason?: string } | undefined;
   let hold: CallView['hold'];
+  let transfer: { sector: string; at: number; by: Actor; reason: string } | undefined;
   let dispatchedAt: number | undefined;
   let enRouteAt: number | undefined;
   let onSceneAt: number | undefined;
@@ -71,6 +99,23 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
     history.push(entry);
     if (kind === 'note') {
       notes.push({ author: actorLabel(by), by, at: e.at, text: txt(e.text) ?? '' });
+      continue;
+    }
+    if (kind === 'updated') {
+      const changes = changesOf(e);
+      entry.changes = changes;
+      // An update after the call closed (an offline writer) stays in history and changes nothing.
+      if (!terminal) Object.assign(call, e.set ?? {});
+      continue;
+    }
+    if (kind === 'transferred') {
+      const sector = txt(e.sector);
+      if (sector) entry.sector = sector;
+      // The first transfer in log order is the one that counts; it ends any hold at this board.
+      if (sector && !transfer && !terminal) {
+        transfer = { sector, at: e.at, by, reason: reason ?? '' };
+        hold = undefined;
+      }
       continue;
     }
     if (kind === 'cleared' || kind === 'cancelled') {
@@ -104,6 +149,8 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
     }
     const p = PROGRESS[kind];
     if (p === undefined) continue;
+    // A unit attached to a held call ends the hold: should it leave, the call is pending, not held again.
+    hold = undefined;
     const cur = attached.get(unit);
     if (cur) cur.progress = Math.max(cur.progress, p);
     else attached.set(unit, { order: order++, progress: p });
@@ -116,6 +163,8 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
   let state: CallState;
   if (terminal) state = terminal.event;
   else if (assigned.length > 0) state = PROGRESS_STATE[Math.max(...[...attached.values()].map((a) => a.progress))] ?? 'dispatched';
+  // A unit of this board on the call (it took it concurrently with the transfer) keeps it open here.
+  else if (transfer) state = 'transferred';
   else if (hold) state = 'held';
   else state = 'pending';
 
@@ -148,6 +197,9 @@ export function deriveCall(id: string, call: StoredCall, events: readonly Stored
     view.cancelledAt = terminal.at;
     if (terminal.reason) view.cancelReason = terminal.reason;
   }
+  if (transfer) view.transferredTo = transfer;
+  const from = stored.transferredFrom;
+  if (from && typeof from.at === 'number') view.transferredFrom = { sector: txt(from.sector) ?? '', callId: txt(from.callId) ?? id, at: from.at };
   return view;
 }
 
@@ -155,6 +207,7 @@ export function terminalOf(call: CallView | undefined): Terminal | undefined {
   if (!call) return undefined;
   if (call.state === 'cleared' && call.clearedAt !== undefined) return { state: 'cleared', at: call.clearedAt };
   if (call.state === 'cancelled' && call.cancelledAt !== undefined) return { state: 'cancelled', at: call.cancelledAt };
+  if (call.state === 'transferred' && call.transferredTo) return { state: 'transferred', at: call.transferredTo.at };
   return undefined;
 }
 

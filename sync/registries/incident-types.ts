@@ -67,4 +67,7 @@ export const CALL_STATE_EIDO = {
   on_scene: 'OnScene',
   cleared: 'Closed',
   cancelled: 'Cancelled',
+  // Closed for this sector's board: the incident lives on in the receiving sector's EIDO, and
+  // incidentStatusInternalText still says 'transferred'.
+  transferred: 'Closed',
 } as const satisfies Record<CallState, string>;

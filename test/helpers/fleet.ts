@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../daemon/log.js';
-import { parseConfig, precinctConfigSchema, vehicleConfigSchema, SAMPLE_DEPARTMENT } from '../../daemon/config.js';
+import { parseConfig, precinctConfigSchema, vehicleConfigSchema, SAMPLE_DEPARTMENT, type PrecinctConfig } from '../../daemon/config.js';
 import { loadDepartment, type Department } from '../../daemon/department.js';
 import { startPrecinct, type RunningPrecinct } from '../../daemon/precinct.js';
 import { startVehicle, type RunningVehicle } from '../../daemon/vehicle.js';
@@ -21,13 +21,16 @@ export function testLogger(): Logger {
   return createLogger({ level: (process.env.MDT_TEST_LOG as 'debug' | undefined) ?? 'silent', pretty: false });
 }
 
+export type PrecinctDispatchConfig = Partial<PrecinctConfig['dispatch']>;
+
 export interface Fleet {
   dir: string;
   department: Department;
   precincts: RunningPrecinct[];
   vehicles: RunningVehicle[];
   operatorToken(precinct: RunningPrecinct): Promise<string>;
-  addPrecinct(opts: { id: string; sectors?: string[]; mqttPort?: number }): Promise<RunningPrecinct>;
+  /** `dispatch` is the config's dispatch section (docs/dispatch.md); automatic dispatch needs its scheduleFile. */
+  addPrecinct(opts: { id: string; sectors?: string[]; mqttPort?: number; dispatch?: PrecinctDispatchConfig }): Promise<RunningPrecinct>;
   addVehicle(opts: { precinct: RunningPrecinct; vehicleId: string; unit: string; beat: string; brokers?: string[]; password?: string }): Promise<RunningVehicle>;
   close(): Promise<void>;
 }
@@ -50,7 +53,7 @@ export async function createFleet(): Promise<Fleet> {
       }
       return t;
     },
-    async addPrecinct({ id, sectors, mqttPort }) {
+    async addPrecinct({ id, sectors, mqttPort, dispatch }) {
       const config = parseConfig(
         precinctConfigSchema,
         {
@@ -59,6 +62,7 @@ export async function createFleet(): Promise<Fleet> {
           mqtt: { host: '127.0.0.1', port: mqttPort ?? 0 },
           api: { host: '127.0.0.1', port: 0 },
           stateDir: join(dir, `precinct-${id}`),
+          ...(dispatch ? { dispatch } : {}),
         },
         'test precinct',
       );

@@ -5,7 +5,7 @@
 // script (countdowns, and a refresh of the boards that never wipes a form being filled in).
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { BoardView, CallView, UnitView } from '../../sync/schema.js';
+import { actorLabel, type BoardView, type CallView, type UnitView } from '../../sync/schema.js';
 import type { Operator } from '../../daemon/operators.js';
 import { formatDuration } from '../../dispatch/clock.js';
 import { lastDecision } from '../../dispatch/operator-actions.js';
@@ -46,31 +46,57 @@ function since(t: number, now: number): Html {
   return html`<span class="since" data-since="${t}">${formatDuration(now - t)}</span>`;
 }
 
+/** CAD update of a call: priority, late flag, beat (of this sector), type, address, with a reason. */
+function updateForm(c: CallView, p: SectorPanel): Html {
+  return html`<details class="update"><summary>Update</summary><form method="post" action="/console/calls/${c.id}/update">
+    <select name="priority" aria-label="priority">${[1, 2, 3, 4].map((n) => html`<option value="${n}"${n === c.priority ? raw(' selected') : ''}>P${n}</option>`)}</select>
+    <label><input type="checkbox" name="late"${c.late ? raw(' checked') : ''}> late</label>
+    <select name="beat" aria-label="beat">${p.beats.map((b) => html`<option${b === c.beat ? raw(' selected') : ''}>${b}</option>`)}</select>
+    <input name="type" value="${c.type}" maxlength="64" aria-label="type"><input name="address" value="${c.address}" maxlength="200" aria-label="address">
+    <input name="reason" required maxlength="160" placeholder="reason"><button>Update</button></form></details>`;
+}
+
+/** Hand a call without a unit to another sector of the precinct (adjacent ones first). */
+function transferForm(c: CallView, p: SectorPanel, model: ConsoleModel): Html {
+  const others = model.sectors.map((x) => x.sector).filter((s) => s !== p.sector);
+  const ordered = [...p.adjacent.filter((s) => others.includes(s)), ...others.filter((s) => !p.adjacent.includes(s))];
+  if (ordered.length === 0 || c.assigned.length > 0) return html``;
+  return html`<form method="post" action="/console/calls/${c.id}/transfer"><select name="toSector" required aria-label="to sector">${ordered.map((s) => html`<option value="${s}">sector ${s}${p.adjacent.includes(s) ? ' (adjacent)' : ''}</option>`)}</select><input name="reason" required maxlength="160" placeholder="reason"><button>Transfer</button></form>`;
+}
+
+/** Where a call came from or went: the references between sector boards. */
+function transferNote(c: CallView): Html {
+  const from = c.transferredFrom ? html`<br><small class="transfer">from sector ${c.transferredFrom.sector} (${time(c.transferredFrom.at)})</small>` : '';
+  const to = c.transferredTo && c.state !== 'transferred' ? html`<br><small class="transfer contested">also transferred to sector ${c.transferredTo.sector}</small>` : '';
+  return html`${from}${to}`;
+}
+
 const unitOptions = (units: UnitView[]) => units.filter((u) => u.status === 'available').map((u) => html`<option value="${u.id}">${u.id} (${u.homeBeat})</option>`);
 
 function heldRow(c: CallView, p: SectorPanel, model: ConsoleModel, overrides: boolean): Html {
   const hold = c.hold!;
   const units = Object.values(p.board.units);
   return html`<tr data-call="${c.id}">
-    <td>${c.id}</td><td>P${c.priority}${c.late ? ' late' : ''}</td><td>${c.type}<br><small>${c.address}</small></td><td>${c.beat}</td>
+    <td>${c.id}${transferNote(c)}</td><td>P${c.priority}${c.late ? ' late' : ''}</td><td>${c.type}<br><small>${c.address}</small></td><td>${c.beat}</td>
     <td>${hold.reason}<br><small>waiting for ${hold.unitId ?? 'any unit'} since ${time(hold.since)}</small></td>
     <td>${countdown(hold.deadline, model.now)}</td>
     <td>${overrides
       ? html`<form method="post" action="/console/calls/${c.id}/release"><input name="reason" required maxlength="160" placeholder="reason"><button>Release</button></form>
       <form method="post" action="/console/calls/${c.id}/extend"><input name="minutes" type="number" min="1" max="120" value="10" required><input name="reason" required maxlength="120" placeholder="reason"><button>Extend</button></form>
-      <form method="post" action="/console/calls/${c.id}/assign"><select name="unitId" required>${unitOptions(units)}</select><input name="reason" required maxlength="160" placeholder="reason"><button>Assign</button></form>`
+      <form method="post" action="/console/calls/${c.id}/assign"><select name="unitId" required>${unitOptions(units)}</select><input name="reason" required maxlength="160" placeholder="reason"><button>Assign</button></form>
+      ${transferForm(c, p, model)}${updateForm(c, p)}`
       : ''}</td></tr>`;
 }
 
 function openRow(c: CallView, p: SectorPanel, model: ConsoleModel, overrides: boolean): Html {
   const units = Object.values(p.board.units);
   return html`<tr data-call="${c.id}">
-    <td>${c.id}</td><td>P${c.priority}${c.late ? ' late' : ''}</td><td>${c.type}<br><small>${c.address}</small></td><td>${c.beat}</td>
+    <td>${c.id}${transferNote(c)}</td><td>P${c.priority}${c.late ? ' late' : ''}</td><td>${c.type}<br><small>${c.address}</small></td><td>${c.beat}</td>
     <td>${c.state}${c.assigned.length ? ` (${c.assigned.join(', ')})` : ''}</td><td>${since(c.receivedAt, model.now)}</td>
     <td class="reason">${lastDecision(c) ?? ''}</td>
     <td>${overrides && c.assigned.length === 0
-      ? html`<form method="post" action="/console/calls/${c.id}/assign"><select name="unitId" required>${unitOptions(units)}</select><input name="reason" required maxlength="160" placeholder="reason"><button>Assign</button></form>`
-      : ''}</td></tr>`;
+      ? html`<form method="post" action="/console/calls/${c.id}/assign"><select name="unitId" required>${unitOptions(units)}</select><input name="reason" required maxlength="160" placeholder="reason"><button>Assign</button></form>${transferForm(c, p, model)}`
+      : ''}${overrides ? updateForm(c, p) : ''}</td></tr>`;
 }
 
 function unitRow(u: UnitView, p: SectorPanel, model: ConsoleModel): Html {
@@ -107,12 +133,14 @@ export function renderSectors(model: ConsoleModel): Html {
     const open = calls.filter((c) => OPEN.has(c.state) && c.state !== 'held');
     const units = Object.values(p.board.units).sort((a, b) => (a.id < b.id ? -1 : 1));
     const missing = p.expected.filter((e) => !e.signedOn);
+    const transferred = calls.filter((c) => c.state === 'transferred' && c.transferredTo).sort((a, b) => b.transferredTo!.at - a.transferredTo!.at).slice(0, 10);
     const reports = Object.values(p.board.inbox).sort((a, b) => b.deliveredAt - a.deliveredAt).slice(0, 10);
     return html`<section id="sector-${p.sector}" class="sector"><h2>Sector ${p.sector} <small>beats ${p.beats.join(', ')}; adjacent ${p.adjacent.join(', ') || 'none'}</small></h2>
       <h3>Held calls (${held.length})</h3>
       ${held.length === 0 ? html`<p class="empty">No call is held.</p>` : html`<table class="held"><thead><tr><th>call</th><th>pri</th><th>type</th><th>beat</th><th>reason</th><th>deadline in</th><th>override</th></tr></thead><tbody>${held.map((c) => heldRow(c, p, model, overrides))}</tbody></table>`}
       <h3>Open calls (${open.length})</h3>
       ${open.length === 0 ? html`<p class="empty">No other open call.</p>` : html`<table class="open"><thead><tr><th>call</th><th>pri</th><th>type</th><th>beat</th><th>state</th><th>since receipt</th><th>policy</th><th>override</th></tr></thead><tbody>${open.map((c) => openRow(c, p, model, overrides))}</tbody></table>`}
+      ${transferred.length > 0 ? html`<h3>Transferred to other sectors (${transferred.length})</h3><ul class="transferred">${transferred.map((c) => html`<li data-call="${c.id}">${c.id} P${c.priority} ${c.type}: to sector ${c.transferredTo!.sector} at ${time(c.transferredTo!.at)} by ${actorLabel(c.transferredTo!.by)}<br><small>${c.transferredTo!.reason}</small></li>`)}</ul>` : ''}
       <h3>Units (${units.length})</h3>
       <table class="units"><thead><tr><th>unit</th><th>call sign</th><th>beat</th><th>officers</th><th>status</th><th>in status</th><th>call</th><th>held for it</th><th>link</th></tr></thead><tbody>${units.map((u) => unitRow(u, p, model))}</tbody></table>
       ${missing.length > 0 ? html`<p class="expected">Expected on duty, not signed on: ${missing.map((e) => html`<span>${e.unit} (beat ${e.beat}, ${e.shift} watch until ${time(e.until)})</span> `)}</p>` : ''}
@@ -134,6 +162,7 @@ form{display:inline-flex;gap:.2rem;margin:.1rem 0}input,select,textarea,button{f
 .status-available td:nth-child(5){color:#060}.status-off_duty{color:#777}.status-out_of_service td:nth-child(5){color:#a60}
 .flash-ok{background:#e6f6e6;padding:.5rem 1rem}.flash-error{background:#fde8e8;padding:.5rem 1rem;color:#900}
 .figures dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem}.figures dt{color:#555}.reason{max-width:28rem}
+.transfer{color:#246}.contested{color:#b00}details.update summary{cursor:pointer;color:#246}
 .care{background:#fff;padding:.5rem 1rem;border-radius:6px}.care label{display:block;margin:.3rem 0}.warn{color:#a60}
 `;
 

@@ -103,6 +103,32 @@ export function createConsole(deps: ConsoleDeps): Hono<Env> {
       return `${f.unitId} assigned to call ${id}`;
     });
   });
+  app.post('/console/calls/:id/update', async (c) => {
+    const f = await form(c);
+    const id = c.req.param('id');
+    return act(c, `sector-${sectorOf(id)}`, async () => {
+      const priority = Number(f.priority);
+      if (![1, 2, 3, 4].includes(priority)) throw new actions.ActionError(400, 'invalid', 'priority', 'choose a priority, P1 to P4');
+      const call = await actions.updateCall(actionDeps(), c.get('operator'), id, {
+        priority: priority as 1 | 2 | 3 | 4,
+        late: f.late === 'on',
+        ...(f.beat ? { beat: f.beat } : {}),
+        ...(f.type ? { type: f.type } : {}),
+        ...(f.address ? { address: f.address } : {}),
+        reason: reason(f),
+      });
+      return `call ${id} updated: ${actions.lastDecision(call) ?? call.state}`;
+    });
+  });
+  app.post('/console/calls/:id/transfer', async (c) => {
+    const f = await form(c);
+    const id = c.req.param('id');
+    return act(c, `sector-${f.toSector ?? ''}`, async () => {
+      if (!f.toSector) throw new actions.ActionError(400, 'invalid', 'toSector', 'choose the sector to transfer to');
+      const { sector, call } = await actions.transferCall(actionDeps(), c.get('operator'), id, { toSector: f.toSector, reason: reason(f) });
+      return `call ${id} transferred to sector ${sector}: ${actions.lastDecision(call) ?? call.state}`;
+    });
+  });
   app.post('/console/calls/:id/release', async (c) => {
     const f = await form(c);
     const id = c.req.param('id');
@@ -139,8 +165,11 @@ export function createConsole(deps: ConsoleDeps): Hono<Env> {
   });
 
   function sectorOf(callId: string): string {
-    for (const [s, x] of deps.sectors) if (x.replica.view().calls[callId]) return s;
-    return '';
+    try {
+      return actions.findCall(actionDeps(), callId).sector;
+    } catch {
+      return '';
+    }
   }
 
   return app;

@@ -22,6 +22,7 @@ export const CALL_STATE_LABEL: Record<CallState, string> = {
   on_scene: 'On scene',
   cleared: 'Cleared',
   cancelled: 'Cancelled',
+  transferred: 'Transferred',
 };
 
 /** Wall-clock time as the officer reads it: 24-hour HH:MM (the daemon's time zone). */

@@ -2,7 +2,7 @@
 // The daemon renders them (one renderer, typed, tested with app.request) and pushes only those
 // that changed over SSE; the page's script swaps them in. While nobody is signed on, or the
 // screen is locked, the board's fragments are empty: nothing of the sector shows on a locked car.
-import type { BoardView, CallView, UnitView } from '../../sync/schema.js';
+import { isClosedCallState, type BoardView, type CallView, type UnitView } from '../../sync/schema.js';
 import type { AvlPosition } from '../../sync/avl.js';
 import type { Department } from '../../daemon/department.js';
 import { DISPOSITIONS } from '../../sync/registries/dispositions.js';
@@ -37,7 +37,7 @@ export interface ScreenMeta {
   call: string | null;
 }
 
-export const isOpen = (c: CallView) => c.state !== 'cleared' && c.state !== 'cancelled';
+export const isOpen = (c: CallView) => !isClosedCallState(c.state);
 
 function openCalls(view: BoardView): CallView[] {
   return Object.values(view.calls)

@@ -4,7 +4,7 @@
 // accurate to well under a pixel over a sector a few kilometres across.
 import type { Department } from '../../daemon/department.js';
 import type { AvlPosition } from '../../sync/avl.js';
-import type { BoardView } from '../../sync/schema.js';
+import { isClosedCallState, type BoardView } from '../../sync/schema.js';
 import { h, type Markup } from './html.js';
 import { PRIORITY_LABEL, STATUS_LABEL } from './format.js';
 
@@ -73,7 +73,7 @@ export function beatLayer(dept: Department, sector: string, p: Projection, homeB
 /** Units and open calls on the map. */
 export function dynamicLayer(view: BoardView | undefined, positions: Record<string, AvlPosition>, me: string, p: Projection): Markup {
   const calls = view
-    ? Object.values(view.calls).filter((c) => c.state !== 'cleared' && c.state !== 'cancelled' && c.lat !== undefined && c.lon !== undefined && p.contains(c.lon, c.lat))
+    ? Object.values(view.calls).filter((c) => !isClosedCallState(c.state) && c.lat !== undefined && c.lon !== undefined && p.contains(c.lon, c.lat))
     : [];
   const callMarks = calls.map((c) => {
     const [x, y] = p.project(c.lon!, c.lat!);

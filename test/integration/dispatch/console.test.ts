@@ -1,6 +1,7 @@
 // The Watch Commander console in headless Chromium against a real precinct: sign in with an
 // operator token, watch a held call's countdown tick, release the hold from the page (the policy
-// then dispatches and the history names the operator), and enter a CARE report.
+// then dispatches and the history names the operator), enter a CARE report, raise a held call to
+// P1 from its update form (dispatched at once) and transfer a held call to another sector.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import * as board from '../../../sync/board.js';
@@ -84,5 +85,38 @@ describe('Watch Commander console', () => {
     expect(await page.locator('.flash-ok').textContent()).toMatch(new RegExp(`report R-\\S+ delivered to ${expected.join(', ')}`));
     const report = Object.values(B().view().inbox).find((r) => r.title === 'Bicycle theft, insurance report');
     expect(report?.recipients.map((r) => r.id)).toEqual(expected);
+  });
+
+  it('raises a held call to P1 from its update form: dispatched at once, the update and decision in its history', async () => {
+    // b2 clears W-2 (as its car would write it) and is free; W-3 waits for b1, the beat officer.
+    await B().update((d) => board.clearCall(d, { callId: 'W-2', disposition: 'RPT' }, carCtx(b2)));
+    const post = await fetch(new URL('/api/v1/calls', precinct.apiUrl), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ cadNumber: 'W-3', type: 'Suspicious vehicle', priority: 4, address: '3 Shilshole Ave', beat: 'B1' }) });
+    expect(post.status).toBe(201);
+    expect(B().view().calls['W-3']?.state).toBe('held');
+    await page.goto(precinct.apiUrl);
+    const row = page.locator('table.held tr[data-call="W-3"]');
+    await row.locator('details.update summary').click();
+    await row.locator('details.update select[name=priority]').selectOption('1');
+    await row.locator('details.update input[name=reason]').fill('caller now sees a weapon');
+    await Promise.all([page.waitForURL(/ok=/), row.locator('details.update button').click()]);
+    expect(await page.locator('.flash-ok').textContent()).toMatch(new RegExp(`call W-3 updated: dispatched to ${b2}: P1 emergency.*\\(after update by wc-1: priority 4 -> 1\\)`));
+    const call = B().view().calls['W-3']!;
+    expect(call.assigned).toEqual([b2]);
+    expect(call.history.map((h) => h.event)).toEqual(['created', 'held', 'updated', 'assigned']);
+    expect(call.history[2]).toMatchObject({ by: { kind: 'operator', operatorId: 'wc-1' }, changes: [{ field: 'priority', from: 4, to: 1 }] });
+  });
+
+  it('transfers a held call to another sector from the page; the home sector lists it as transferred', async () => {
+    const post = await fetch(new URL('/api/v1/calls', precinct.apiUrl), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ cadNumber: 'W-4', type: 'Noise', priority: 4, address: '4 Ballard Ave', beat: 'B1' }) });
+    expect(post.status).toBe(201);
+    await page.goto(precinct.apiUrl);
+    const row = page.locator('table.held tr[data-call="W-4"]');
+    await row.locator('form[action$="/transfer"] select[name=toSector]').selectOption('J');
+    await row.locator('form[action$="/transfer"] input[name=reason]').fill('J covers Ballard Ave tonight');
+    await Promise.all([page.waitForURL(/ok=/), row.locator('form[action$="/transfer"] button').click()]);
+    expect(await page.locator('.flash-ok').textContent()).toContain('call W-4 transferred to sector J');
+    expect(await page.locator('#sector-B ul.transferred li[data-call="W-4"]').textContent()).toContain('to sector J');
+    expect(await page.locator('#sector-J tr[data-call="W-4"] .transfer').textContent()).toContain('from sector B');
+    expect(B().view().calls['W-4']).toMatchObject({ state: 'transferred', transferredTo: { sector: 'J', reason: 'transferred by wc-1 (watch_commander) to sector J: J covers Ballard Ave tonight' } });
   });
 });

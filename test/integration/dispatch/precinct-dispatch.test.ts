@@ -58,7 +58,7 @@ describe('dispatch at the precinct, end to end', () => {
       const c = beatOfficer.replica.view().calls[id];
       return c?.assigned[0] === b1 ? c : undefined;
     }, { what: 'assignment on the beat officer\'s car', timeoutMs: 15_000 });
-    expect(onCar.notes.map((n) => n.text)).toContain(`dispatched to ${b1}: beat officer of beat B1 available`);
+    expect(onCar.history.find((h) => h.event === 'assigned')).toMatchObject({ unitId: b1, reason: `dispatched to ${b1}: beat officer of beat B1 available` });
     expect(beatOfficer.replica.view().units[b1]?.callId).toBe(id);
   });
 
@@ -77,7 +77,7 @@ describe('dispatch at the precinct, end to end', () => {
       const c = beatOfficer.replica.view().calls[id];
       return c?.assigned[0] === b1 ? c : undefined;
     }, { what: 'held call assigned to the returning beat officer, seen on the car', timeoutMs: 15_000 });
-    expect(taken.history.find((h) => h.event === 'released')?.reason).toMatch(new RegExp(`^dispatched to ${b1} after \\d\\d:\\d\\d hold: beat officer of beat B1 available$`));
+    expect(taken.history.find((h) => h.event === 'assigned')?.reason).toMatch(new RegExp(`^dispatched to ${b1} after \\d\\d:\\d\\d hold: beat officer of beat B1 available$`));
   });
 
   it('serves the console with the held-call countdown behind the operator credential', async () => {

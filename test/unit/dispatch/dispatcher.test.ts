@@ -106,7 +106,8 @@ describe('holds in simulated time', () => {
     await s.act('B', clear('NB11', 'X-1'));
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB11']);
-    expect(reasons(c)).toEqual(['held: held: beat officer NB11 on call X-1 (NB11)', 'released: dispatched to NB11 after 29:59 hold: beat officer of beat B1 available', 'assigned (NB11)']);
+    // One entry: the assignment carries its reason (and ends the hold).
+    expect(reasons(c)).toEqual(['held: held: beat officer NB11 on call X-1 (NB11)', 'assigned: dispatched to NB11 after 29:59 hold: beat officer of beat B1 available (NB11)']);
 
     s.clock.advance(1000);
     await s.dispatcher.tick();
@@ -124,7 +125,7 @@ describe('holds in simulated time', () => {
     await s.dispatcher.tick();
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB21']);
-    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 30:00 hold: beat officer NB11 on call X-1; nearest available unit of sector B/);
+    expect(c.history.find((h) => h.event === 'assigned')?.reason).toMatch(/^dispatched to NB21 after 30:00 hold: beat officer NB11 on call X-1; nearest available unit of sector B/);
   });
 
   it('two held calls for one beat: the beat officer takes the first, the second goes elsewhere at its deadline', async () => {
@@ -148,7 +149,7 @@ describe('holds in simulated time', () => {
     s.clock.advance(1000);
     await s.dispatcher.tick();
     expect(s.call('B', 'C-2').assigned).toEqual(['NB21']);
-    expect(s.call('B', 'C-2').history.find((h) => h.event === 'released')?.reason).toContain('after 30:00 hold: beat officer NB11 on call C-1');
+    expect(s.call('B', 'C-2').history.find((h) => h.event === 'assigned')?.reason).toContain('after 30:00 hold: beat officer NB11 on call C-1');
   });
 
   it('a higher-priority held call goes first when the beat officer comes back', async () => {
@@ -168,13 +169,19 @@ describe('holds in simulated time', () => {
     await busyBeatOfficer(s);
     await s.act('J', signedOn('NJ11', 'J1'));
     await s.act('B', newCall('E-1', 'B1', 1));
+    // Transferred, not cancelled: the home board keeps a reference to where the call went.
     const home = s.call('B', 'E-1');
-    expect(home.state).toBe('cancelled');
-    expect(home.cancelReason).toMatch(/^transferred to sector J: dispatched to NJ11 of adjacent sector J: P1 emergency, every unit of sector B busy/);
+    expect(home.state).toBe('transferred');
+    expect(home.transferredTo).toMatchObject({ sector: 'J', by: { kind: 'policy', precinct: 'N' } });
+    expect(home.transferredTo?.reason).toMatch(/^dispatched to NJ11 of adjacent sector J: P1 emergency, every unit of sector B busy/);
+    expect(home.cancelledAt).toBeUndefined();
     const there = s.call('J', 'E-1');
     expect(there.assigned).toEqual(['NJ11']);
     expect(there.priority).toBe(1);
-    expect(policyNotes(there)[0]).toMatch(/^transferred from sector B: /);
+    expect(there.transferredFrom).toMatchObject({ sector: 'B', callId: 'E-1' });
+    expect(there.history.find((h) => h.event === 'created')?.reason).toMatch(/^transferred from sector B: dispatched to NJ11/);
+    expect(there.history.find((h) => h.event === 'assigned')).toMatchObject({ unitId: 'NJ11', by: { kind: 'policy' } });
+    expect(s.decisions.filter((d) => d.callId === 'E-1').map((d) => `${d.sector}:${d.decision.kind}`)).toEqual(['B:dispatch']);
   });
 
   it('an emergency with nobody free anywhere waits, then takes the first unit to come free', async () => {
@@ -188,8 +195,9 @@ describe('holds in simulated time', () => {
     // The emergency goes first; the held call keeps waiting for its beat officer.
     expect(s.call('B', 'E-1').assigned).toEqual(['NB11']);
     expect(s.call('B', 'C-1').state).toBe('held');
-    // The waiting note was written once, not on every pass.
-    expect(policyNotes(s.call('B', 'E-1'))).toHaveLength(2);
+    // The waiting note was written once, not on every pass; the dispatch is on the assignment.
+    expect(policyNotes(s.call('B', 'E-1'))).toHaveLength(1);
+    expect(s.call('B', 'E-1').history.find((h) => h.event === 'assigned')?.reason).toMatch(/^dispatched to NB11: P1 emergency/);
   });
 
   it('an operator who releases a hold gets the call dispatched to the nearest available unit', async () => {
@@ -242,7 +250,7 @@ describe('shift change', () => {
     await s.act('B', (d, t) => board.signOn(d, { unitId: 'NB12', officers: ['Ofc. J. Okafor'] }, at(car('NB12'), t)));
     const c = s.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB12']);
-    expect(c.history.filter((h) => h.event === 'released').at(-1)?.reason).toBe('dispatched to NB12 after 15:00 hold: beat officer of beat B1 available');
+    expect(c.history.filter((h) => h.event === 'assigned').at(-1)?.reason).toBe('dispatched to NB12 after 15:00 hold: beat officer of beat B1 available');
   });
 });
 
@@ -264,7 +272,7 @@ describe('restart', () => {
     const second = await station({ store, now: first.clock.now() + 31 * MIN });
     const c = second.call('B', 'C-1');
     expect(c.assigned).toEqual(['NB21']);
-    expect(c.history.find((h) => h.event === 'released')?.reason).toMatch(/^dispatched to NB21 after 31:00 hold/);
+    expect(c.history.find((h) => h.event === 'assigned' && h.unitId === 'NB21')?.reason).toMatch(/^dispatched to NB21 after 31:00 hold/);
     await store.close();
   });
 });
@@ -277,5 +285,154 @@ describe('decision events', () => {
     expect(s.decisions.map((d) => `${d.callId}:${d.decision.kind}`)).toEqual(['X-1:dispatch', 'X-2:dispatch', 'C-1:hold']);
     const by: Actor = { kind: 'policy', precinct: 'N' };
     expect(s.call('B', 'C-1').history.at(-1)?.by).toEqual(by);
+  });
+});
+
+const update = (id: string, input: Omit<board.UpdateCallInput, 'callId'>) => (d: board.SectorBoard, t: number) => board.updateCall(d, { callId: id, ...input }, at(operator, t));
+
+describe('CAD updates', () => {
+  it('a held P3 call upgraded to P1 is dispatched at once, and the history says why', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', clear('NB21', 'X-2')); // NB21 free, but the P3 call waits for its beat officer
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').state).toBe('held');
+
+    s.clock.advance(4 * MIN);
+    await s.act('B', update('C-1', { priority: 1, reason: 'caller now reports a weapon' }));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.hold).toBeUndefined();
+    expect(c.history.map((h) => h.event)).toEqual(['created', 'held', 'updated', 'assigned']);
+    expect(c.history[2]).toMatchObject({ by: operator, changes: [{ field: 'priority', from: 3, to: 1 }], reason: 'updated: priority 3 -> 1: caller now reports a weapon' });
+    expect(c.history[3]).toMatchObject({ by: { kind: 'policy' }, unitId: 'NB21' });
+    expect(c.history[3]!.reason).toMatch(/^dispatched to NB21: P1 emergency, beat officer NB11 on call X-1; nearest available unit of sector B .* \(after update by disp1: priority 3 -> 1\)$/);
+    // Decided at the moment of the update (stamped 1 ms after it): no waiting for a tick or the hold deadline.
+    expect(c.dispatchedAt! - c.history[2]!.at).toBe(1);
+  });
+
+  it('a beat change re-decides with the new beat officer: available, the call goes to them at once', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', clear('NB21', 'X-2'));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').hold?.unitId).toBe('NB11');
+    await s.act('B', update('C-1', { beat: 'B2', address: '4700 Phinney Ave N' }));
+    const c = s.call('B', 'C-1');
+    expect(c.assigned).toEqual(['NB21']);
+    expect(c.history.at(-1)!.reason).toMatch(/^dispatched to NB21 after 00:00 hold: beat officer of beat B2 available \(after update by disp1: beat B1 -> B2\)$/);
+  });
+
+  it('a beat change while the new beat officer is busy holds for them, keeping the deadline', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    const deadline = s.call('B', 'C-1').hold!.deadline;
+    s.clock.advance(10 * MIN);
+    await s.act('B', update('C-1', { beat: 'B2' }));
+    const c = s.call('B', 'C-1');
+    expect(c.state).toBe('held');
+    expect(c.hold).toMatchObject({ unitId: 'NB21', deadline });
+    expect(c.hold!.reason).toBe('held: NB11 is no longer the beat officer (on call X-1); beat officer NB21 on call X-2 (after update by disp1: beat B1 -> B2)');
+    // NB21 clears: the held call follows the new beat's officer, not the old one.
+    await s.act('B', clear('NB21', 'X-2'));
+    expect(s.call('B', 'C-1').assigned).toEqual(['NB21']);
+  });
+
+  it('an update that changes nothing the policy looks at leaves a held call held', async () => {
+    const s = await station();
+    await busyBeatOfficer(s);
+    await s.act('B', newCall('C-1', 'B1', 3));
+    await s.act('B', update('C-1', { address: '5400 Ballard Ave NW', callerNotes: 'blue car' }));
+    expect(s.call('B', 'C-1').state).toBe('held');
+    expect(s.decisions.filter((d) => d.callId === 'C-1')).toHaveLength(1);
+  });
+});
+
+describe('transfer cut by a restart', () => {
+  it('the received call is kept, the home copy is not dispatched again, and the restart completes the transfer', async () => {
+    const disk = new MemoryDocStore();
+    // The first process dies as it writes the second half of the transfer: the sending board's
+    // write never reaches the disk (the receiving board's did).
+    const dying: DocStore = {
+      load: (id, actor) => disk.load(id, actor),
+      list: () => disk.list(),
+      async save(id, doc) {
+        if (id.startsWith('B@') && board.readBoard(doc).calls['E-1']?.state === 'transferred') throw new Error('power cut');
+        return disk.save(id, doc);
+      },
+    };
+    const first = await station({ store: dying });
+    await busyBeatOfficer(first);
+    await first.act('J', signedOn('NJ11', 'J1'));
+    await first.act('B', newCall('E-1', 'B1', 1));
+    expect(first.call('J', 'E-1')).toMatchObject({ assigned: ['NJ11'], transferredFrom: { sector: 'B', callId: 'E-1' } });
+    expect(first.call('B', 'E-1').state).toBe('pending');
+    // A unit of the home sector comes free: the home copy is on its way out, so it is not sent a second unit.
+    await first.act('B', clear('NB21', 'X-2'));
+    expect(first.call('B', 'E-1')).toMatchObject({ state: 'pending', assigned: [] });
+    await first.dispatcher.stop();
+
+    const second = await station({ store: disk, now: first.clock.now() + 2 * MIN });
+    const home = second.call('B', 'E-1');
+    expect(home.state).toBe('transferred');
+    expect(home.transferredTo).toMatchObject({ sector: 'J', by: { kind: 'policy' } });
+    expect(home.transferredTo!.reason).toMatch(/^dispatched to NJ11 of adjacent sector J: .* \(completed after a restart\)$/);
+    expect(second.call('J', 'E-1').assigned).toEqual(['NJ11']);
+    expect(second.replicas.get('B')!.view().units.NB21!.status).toBe('available');
+  });
+
+  it('a home copy taken by a home unit before the restart stays with it; both boards say so once', async () => {
+    const disk = new MemoryDocStore();
+    const s = await station({ store: disk, start: false });
+    await s.replicas.get('B')!.update((d) => newCall('E-1', 'B1', 1)(signedOn('NB11', 'B1')(d, T0), T0 + 1));
+    // Step 1 of a transfer only, as a process that died after it would leave it.
+    await s.replicas.get('J')!.update((d) =>
+      board.receiveTransfer(d, { call: { id: 'E-1', cadNumber: 'E-1', type: 'Test call', priority: 1, address: 'beat B1', beat: 'B1' }, from: { sector: 'B' }, reason: 'P1' }, at({ kind: 'policy', precinct: 'N' }, T0 + 2)),
+    );
+    await s.replicas.get('B')!.update((d) => board.acceptCall(d, { callId: 'E-1', unitId: 'NB11' }, at(car('NB11'), T0 + 3)));
+    await s.dispatcher.start();
+    await s.dispatcher.evaluate();
+    const text = 'transfer to sector J not completed: NB11 of sector B took the call; sector J\'s board has it too';
+    expect(s.call('B', 'E-1')).toMatchObject({ state: 'en_route', assigned: ['NB11'] });
+    expect(s.call('B', 'E-1').notes.filter((n) => n.text === text)).toHaveLength(1);
+    expect(s.call('J', 'E-1').notes.filter((n) => n.text === text)).toHaveLength(1);
+  });
+});
+
+describe('a call transferred by hand', () => {
+  it('is decided on the receiving board without the sending beat\'s officers, who are not there', async () => {
+    const schedule = validateSchedule(
+      {
+        version: 1,
+        timeZone: 'America/Los_Angeles',
+        shifts: { first: { start: '06:00', end: '14:00' } },
+        assignments: [
+          { unit: 'NB11', beat: 'B1', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NB21', beat: 'B2', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+          { unit: 'NJ11', beat: 'J1', shift: 'first', from: '2026-01-01', to: '2026-12-31' },
+        ],
+      },
+      dept,
+    ).schedule;
+    const s = await station({ schedule, now: Date.parse('2026-03-02T10:00:00-08:00') });
+    await busyBeatOfficer(s);
+    await s.act('J', signedOn('NJ11', 'J1'));
+    await s.act('B', newCall('C-1', 'B1', 3));
+    expect(s.call('B', 'C-1').state).toBe('held');
+    s.clock.advance(MIN);
+    await s.dispatcher.transferCall({
+      from: { sector: 'B', replica: s.replicas.get('B')! },
+      to: { sector: 'J', replica: s.replicas.get('J')! },
+      callId: 'C-1',
+      reason: 'transferred by disp1 (dispatcher) to sector J: J covers it',
+      ctx: at(operator, s.clock.now()),
+    });
+    await s.settle();
+    // Not held on J's board for NB11 (B1's officer, who never comes to J): J's free unit takes it.
+    const there = s.call('J', 'C-1');
+    expect(there.assigned).toEqual(['NJ11']);
+    expect(there.history.at(-1)?.reason).toMatch(/^dispatched to NJ11: no beat officer scheduled for beat B1; nearest available unit of sector J/);
+    expect(s.call('B', 'C-1')).toMatchObject({ state: 'transferred', transferredTo: { sector: 'J', by: operator } });
   });
 });
