@@ -12,7 +12,10 @@
 //   - every `by` written must be { kind: 'vehicle', id: V, unit: U (if present) };
 //   - the logs are append-only: a car may add entries, never change or delete existing ones;
 //   - unit events go under the car's own unit (keys `${U}~...`), and `units/{id}` only for U;
-//   - a call event naming a unit must name U.
+//   - a call event naming a unit must name U;
+//   - in the inbox (CARE reports, notices, messages) a car adds only messages from U
+//     (`kind: message`, `from: { kind: unit, id: U }`), and on existing entries only its own read
+//     receipt (`readBy/U`, a time); it never edits or deletes an entry otherwise.
 import * as A from '@automerge/automerge';
 
 export interface BoundVehicle {
@@ -28,14 +31,54 @@ function str(v: unknown): string | undefined {
   return undefined;
 }
 
-/** undefined when every patch is something `who` may write, else the first reason it may not. */
-export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): string | undefined {
+/** What a new inbox entry written by a car has said about itself so far. */
+interface NewMessage {
+  kind?: string;
+  fromKind?: string;
+  fromId?: string;
+}
+
+/** Checks one patch under `inbox/`; undefined when the car may write it. */
+function inboxViolation(p: A.Patch, key: string | undefined, rest: string[], who: BoundVehicle, fresh: Map<string, NewMessage>, existed: (root: string, key: string) => boolean): string | undefined {
+  if (key === undefined) return `${p.action} on the inbox itself`;
+  const entry = `inbox/${key}`;
+  if (rest.length === 0) {
+    if (p.action !== 'put' || fresh.has(key) || existed('inbox', key)) return `${p.action} on existing ${entry}: an inbox entry is written once`;
+    fresh.set(key, {});
+    return undefined;
+  }
+  // A read receipt: on any entry (new or old), only the car's own, and only a time.
+  if (rest[0] === 'readBy') {
+    if (rest.length === 1 && p.action === 'put' && fresh.has(key)) return undefined; // the new entry's empty receipt map
+    if (rest.length === 2 && p.action === 'put' && rest[1] === who.unitId && typeof p.value === 'number') return undefined;
+    return `read receipt ${rest.slice(1).join('/') || '(map)'} on ${entry} by vehicle bound to ${who.unitId}`;
+  }
+  const msg = fresh.get(key);
+  if (!msg) return `edits existing ${entry}: only the car's own read receipt may be added`;
+  if (p.action === 'put' && rest.length === 1 && rest[0] === 'kind') msg.kind = str(p.value);
+  if (p.action === 'put' && rest.length === 2 && rest[0] === 'from' && rest[1] === 'kind') msg.fromKind = str(p.value);
+  if (p.action === 'put' && rest.length === 2 && rest[0] === 'from' && rest[1] === 'id') msg.fromId = str(p.value);
+  return undefined;
+}
+
+/**
+ * undefined when every patch is something `who` may write, else the first reason it may not.
+ * `existed` tells whether a top-level entry (`root`/`key`) was on the board before these changes:
+ * a `put` on an existing key replaces the entry, which the patches alone cannot tell from a creation.
+ */
+export function authorshipViolation(patches: A.Patch[], who: BoundVehicle, existed: (root: string, key: string) => boolean = () => false): string | undefined {
   const created = new Set<string>();
   const signed = new Set<string>();
+  const messages = new Map<string, NewMessage>();
   for (const p of patches) {
     const path = p.path.map(String);
     const [root, key, ...rest] = path;
     if (root === undefined) continue;
+    if (root === 'inbox') {
+      const why = inboxViolation(p, key, rest, who, messages, existed);
+      if (why) return why;
+      if (key !== undefined && rest.length === 2 && rest[0] === 'by' && rest[1] === 'id') signed.add(`inbox/${key}`);
+    }
     if (root === 'units') {
       if (key !== undefined && key !== who.unitId) return `writes unit ${key}, bound to ${who.unitId}`;
       continue;
@@ -43,7 +86,7 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
     if (LOGS.has(root) && key !== undefined) {
       const entry = `${root}/${key}`;
       if (rest.length === 0) {
-        if (p.action !== 'put' || created.has(entry)) return `${p.action} on existing ${entry}: the log is append-only`;
+        if (p.action !== 'put' || created.has(entry) || existed(root, key)) return `${p.action} on existing ${entry}: the log is append-only`;
         created.add(entry);
         if (root === 'unitLog' && !key.startsWith(`${who.unitId}~`)) return `unit event ${key} for another unit than ${who.unitId}`;
         continue;
@@ -66,6 +109,11 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
     }
   }
   for (const entry of created) if (!signed.has(entry)) return `${entry} has no author`;
+  for (const [key, m] of messages) {
+    if (!signed.has(`inbox/${key}`)) return `inbox/${key} has no author`;
+    if (m.kind !== 'message') return `inbox/${key} is a ${m.kind ?? 'untyped'} entry: a car adds only messages`;
+    if (m.fromKind !== 'unit' || m.fromId !== who.unitId) return `message inbox/${key} from ${m.fromKind ?? '?'} ${m.fromId ?? '?'}, bound to ${who.unitId}`;
+  }
   return undefined;
 }
 
@@ -73,5 +121,10 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
 export function checkAuthorship<T>(after: A.Doc<T>, before: A.Heads, who: BoundVehicle): string | undefined {
   const heads = A.getHeads(after);
   if (heads.length === before.length && heads.every((h, i) => h === before[i])) return undefined;
-  return authorshipViolation(A.diff(after, before, heads), who);
+  let old: Record<string, Record<string, unknown> | undefined> | undefined;
+  const existed = (root: string, key: string): boolean => {
+    old ??= A.view(after, before) as unknown as Record<string, Record<string, unknown> | undefined>;
+    return old[root]?.[key] !== undefined;
+  };
+  return authorshipViolation(A.diff(after, before, heads), who, existed);
 }
