@@ -12,7 +12,7 @@ import type { Logger } from '../sync/logger.js';
 import type { Department } from '../daemon/department.js';
 import type { AvlPosition } from '../sync/avl.js';
 import type { Roster } from '../sync/roster.js';
-import type { Directory } from './directory.js';
+import type { Station } from '../daemon/department.js';
 import type { ScreenEvents, UnitIdentity, VehicleHealth, VehicleScreen } from './screen.js';
 import { SAMPLE_BEATS, sampleReport } from './demo-data.js';
 
@@ -21,7 +21,7 @@ export interface StandaloneOptions {
   department: Department;
   identity: UnitIdentity;
   roster: Roster | undefined;
-  directory: Directory;
+  stations: Station[];
   /** Other units on the board (call sign = id), e.g. a second car of the sector. */
   otherUnits?: Array<{ id: string; homeBeat: string }>;
   log?: Logger;
@@ -38,6 +38,8 @@ export interface Standalone {
     createCall(input: board.CreateCallInput): Promise<void>;
     assign(callId: string, unitId: string): Promise<void>;
     hold(callId: string, minutes: number, reason: string, unitId?: string): Promise<void>;
+    sendMessage(to: string[], text: string): Promise<void>;
+    postNotice(input: board.PostNoticeInput): Promise<void>;
   };
   emergencies: number;
 }
@@ -96,6 +98,8 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       assign: (callId, u) => replica.update((d) => board.assignUnit(d, { callId, unitId: u }, op())).then(() => undefined),
       hold: (callId, minutes, reason, u) =>
         replica.update((d) => board.holdCall(d, { callId, until: Date.now() + minutes * 60_000, reason, ...(u ? { unitId: u } : {}) }, op())).then(() => undefined),
+      sendMessage: (to, text) => replica.update((d) => board.sendMessage(d, { to: to.map((id) => ({ kind: 'unit' as const, id })), text }, op())).then(() => undefined),
+      postNotice: (input) => replica.update((d) => board.postNotice(d, input, op())).then(() => undefined),
     },
     screen: {
       identity,
@@ -107,7 +111,7 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       presence: () => ({}),
       alerts: () => [],
       roster: () => opts.roster,
-      directory: opts.directory,
+      stations: opts.stations,
       actions: {
         setStatus: (status, reason) => act((d, c) => board.setUnitStatus(d, { unitId, status, ...(reason ? { reason } : {}) }, c)),
         acceptCall: (callId) => act((d, c) => board.acceptCall(d, { callId, unitId }, c)),
@@ -127,6 +131,8 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
           await act((d, c) => board.signOff(d, { unitId }, c));
         },
         markRead: (reportId) => act((d, c) => board.markRead(d, { reportId, unitId }, c)),
+        sendMessage: (to, text) => act((d, c) => board.sendMessage(d, { to, text }, c)),
+        markMessageRead: (messageId) => act((d, c) => board.markMessageRead(d, { messageId, unitId }, c)),
       },
     },
   };
