@@ -36,8 +36,8 @@ const req = (method: string, path: string, token: string | undefined, body?: unk
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-const form = (path: string, token: string, fields: Array<[string, string]>) =>
-  app.request(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+const form = (path: string, token: string | undefined, fields: Array<[string, string]>) =>
+  app.request(path, { method: 'POST', headers: { authorization: `Bearer ${token ?? ''}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 const B = () => sectors.get('B')!.replica;
 
 beforeAll(async () => {
