@@ -283,7 +283,7 @@ function messageAlert(m: ScreenModel): string {
   return unread
     .map(
       (x) =>
-        h`<div class="new-msg" data-new-message="${x.id}" role="alert"><span class="nc-title">MESSAGE</span> from <strong>${partyLabel(view, x.from, m.identity.unitId)}</strong> <time>${clock(x.sentAt)}</time>: <span class="msg-text">${x.text.length > 140 ? `${x.text.slice(0, 139)}…` : x.text}</span>
+        h`<div class="new-msg" data-new-message="${x.id}" role="alert"><span class="nc-title">MESSAGE</span> <span class="msg-line">from <strong>${partyLabel(view, x.from, m.identity.unitId)}</strong> <time>${clock(x.sentAt)}</time>: <span class="msg-text">${x.text.length > 140 ? `${x.text.slice(0, 139)}…` : x.text}</span></span>
         <span class="nc-actions"><button type="button" class="primary" data-markmsg="${x.id}">Mark read</button><button type="button" data-goto="inbox">Inbox</button></span></div>`.value,
     )
     .join('');
