@@ -14,7 +14,7 @@ import type { AvlPosition } from '../sync/avl.js';
 import type { Roster } from '../sync/roster.js';
 import type { Station } from '../daemon/department.js';
 import type { ScreenEvents, UnitIdentity, VehicleHealth, VehicleScreen } from './screen.js';
-import { SAMPLE_BEATS, sampleReport } from './demo-data.js';
+import { SAMPLE_BEATS, sampleNotices, sampleReport } from './demo-data.js';
 
 export interface StandaloneOptions {
   dir: string;
@@ -60,6 +60,7 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       let d = board.upsertUnit(doc, { id: identity.unitId, callSign: identity.callSign, homeBeat: identity.homeBeat, mode: 'car' }, mine());
       for (const b of SAMPLE_BEATS) if (opts.department.beats[String(b.id)]) d = board.upsertBeat(d, b, op());
       d = board.deliverReport(d, sampleReport(identity.unitId, identity.homeBeat, now), { by: { kind: 'operator', operatorId: 'care-1', role: 'care' }, at: now });
+      for (const n of sampleNotices(opts.department.sectors[identity.sector]?.beats ?? [], now)) d = board.postNotice(d, n, op());
       for (const u of opts.otherUnits ?? []) {
         const other: OpContext = { by: { kind: 'vehicle', vehicleId: `V-${u.id}` as VehicleId, unitId: u.id as UnitId }, at: now };
         d = board.upsertUnit(d, { id: u.id, callSign: u.id, homeBeat: u.homeBeat, mode: 'car' }, other);

@@ -64,6 +64,12 @@ describe('messages and notices between cars, dispatch and the precinct', () => {
     await pageA.locator('#msg-to input[value="NB21"]').focus();
     await pageA.keyboard.press('Space');
     expect(await pageA.locator('#msg-to input[value="NB21"]').isChecked()).toBe(true);
+    // B changes status while A writes: the recipient list is re-rendered, A's tick and focus stay.
+    await carB.screen.actions.setStatus('out_of_service', 'Report writing');
+    await pageA.locator('#msg-to label', { hasText: 'NB21' }).getByText('Out of service').waitFor({ timeout: 20_000 });
+    expect(await pageA.locator('#msg-to input[value="NB21"]').isChecked()).toBe(true);
+    expect(await pageA.evaluate('document.activeElement && document.activeElement.value')).toBe('NB21');
+    await carB.screen.actions.setStatus('available');
     await pageA.locator('#msg-text').focus();
     await pageA.keyboard.type('Covering your beat until 15:00, call me on the radio');
     await pageA.keyboard.press('Tab');

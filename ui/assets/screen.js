@@ -111,15 +111,19 @@
   function swap(id, html) {
     const el = $(id);
     if (!el) return;
-    // Keep keyboard focus on the same control across a swap (same data-* key).
+    // Keep keyboard focus on the same control across a swap (same data-* key, or same checkbox).
     const a = document.activeElement;
     let key = null;
-    if (a && el.contains(a)) {
+    if (a && el.contains(a) && a.name === 'to') key = 'input[name="to"][value="' + a.value + '"]';
+    else if (a && el.contains(a)) {
       for (const attr of ['data-accept', 'data-open-call', 'data-markread', 'data-markmsg', 'data-compose', 'data-clear', 'data-note-for']) {
         if (a.hasAttribute(attr)) { key = '[' + attr + '="' + a.getAttribute(attr) + '"]'; break; }
       }
     }
+    // The compose dialog's recipients are re-rendered when a unit's status changes: keep the ticks.
+    const ticked = new Set([...el.querySelectorAll('input[name="to"]:checked')].map((i) => i.value));
     el.innerHTML = html;
+    el.querySelectorAll('input[name="to"]').forEach((i) => { if (ticked.has(i.value)) i.checked = true; });
     if (key) { const again = el.querySelector(key); if (again) again.focus(); }
   }
 

@@ -92,6 +92,7 @@ describe('in-car screen routes', () => {
     expect(page).toContain('Vehicle prowls in the Shilshole marina lots');
     expect(page).toContain('Ballard Neighborhood Station');
     expect(page).toContain('(555) 010-4411');
+    expect(page).toContain('Ballard block watch captains'); // a seeded watch meeting notice
     expect((await fx.post('/api/reports/CARE-B1-0001/read')).status).toBe(200);
     expect(fx.sa.replica.view().inbox['CARE-B1-0001']?.readBy.NB11).toBeTypeOf('number');
   });
@@ -123,19 +124,20 @@ describe('in-car screen routes', () => {
 
   it('a message to this unit alerts on every view, counts on the inbox tab, and is marked read', async () => {
     fx = await signedOn();
-    const before = await (await fx.ui.app.request('/')).text();
-    expect(before).toMatch(/<span id="inbox-count"><span class="badge" aria-label="1 unread">1<\/span>/); // the sample CARE report
+    const unread = (page: string) => Number(/<span id="inbox-count"><span class="badge" aria-label="(\d+) unread">\1<\/span>/.exec(page)?.[1]);
+    // The seeded sample: one CARE report and the sector's three watch meetings.
+    expect(unread(await (await fx.ui.app.request('/')).text())).toBe(4);
     await fx.sa.dispatcher.sendMessage(['NB11'], 'Call the desk about the <b>tow</b>');
     const id = Object.keys(fx.sa.replica.view().messages)[0]!;
     const page = await (await fx.ui.app.request('/')).text();
     expect(page).toContain(`data-new-message="${id}"`);
     expect(page).toContain('Call the desk about the &lt;b&gt;tow&lt;/b&gt;');
-    expect(page).toMatch(/aria-label="2 unread">2</);
+    expect(unread(page)).toBe(5);
     expect((await fx.post(`/api/messages/${id}/read`)).status).toBe(200);
     expect(fx.sa.replica.view().messages[id]?.readBy.NB11).toBeTypeOf('number');
     const after = await (await fx.ui.app.request('/')).text();
     expect(after).not.toContain('data-new-message=');
-    expect(after).toMatch(/aria-label="1 unread">1</);
+    expect(unread(after)).toBe(4);
     expect((await fx.post('/api/messages/NOPE/read')).status).toBe(409);
   });
 
