@@ -63,8 +63,8 @@ function inboxViolation(p: A.Patch, key: string | undefined, rest: string[], who
 
 /**
  * undefined when every patch is something `who` may write, else the first reason it may not.
- * `existed` tells whether a top-level entry (`root`/`key`) was on the board before these changes:
- * a `put` on an existing key replaces the entry, which the patches alone cannot tell from a creation.
+ * `existed` tells whether the changes replace a top-level entry (`root`/`key`) that already had a
+ * value: a `put` over an existing key looks the same as a creation in the patches.
  */
 export function authorshipViolation(patches: A.Patch[], who: BoundVehicle, existed: (root: string, key: string) => boolean = () => false): string | undefined {
   const created = new Set<string>();
@@ -117,14 +117,34 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle, exist
   return undefined;
 }
 
+const ROOT_MAPS = ['unitLog', 'callLog', 'inbox'] as const;
+
+/**
+ * Keys of the append-only root maps whose value the new changes replace or delete: such an op has a
+ * predecessor, a creation has none. Read from the decoded new changes only (a handful of ops),
+ * because materialising the board at the old heads to look costs tens of milliseconds a message.
+ */
+function replacedKeys<T>(after: A.Doc<T>, before: A.Heads): Set<string> {
+  const roots = new Map<string, string>();
+  for (const name of ROOT_MAPS) {
+    const map = (after as Record<string, unknown>)[name];
+    const id = map && typeof map === 'object' ? A.getObjectId(map) : null;
+    if (id) roots.set(id, name);
+  }
+  const out = new Set<string>();
+  for (const change of A.getChangesSince(after, before)) {
+    for (const op of A.decodeChange(change).ops) {
+      const root = roots.get(op.obj);
+      if (root && op.pred.length > 0) out.add(`${root}/${op.key}`);
+    }
+  }
+  return out;
+}
+
 /** Checks what `after` adds to `before` (heads) against the vehicle bound to the sender. */
 export function checkAuthorship<T>(after: A.Doc<T>, before: A.Heads, who: BoundVehicle): string | undefined {
   const heads = A.getHeads(after);
   if (heads.length === before.length && heads.every((h, i) => h === before[i])) return undefined;
-  let old: Record<string, Record<string, unknown> | undefined> | undefined;
-  const existed = (root: string, key: string): boolean => {
-    old ??= A.view(after, before) as unknown as Record<string, Record<string, unknown> | undefined>;
-    return old[root]?.[key] !== undefined;
-  };
-  return authorshipViolation(A.diff(after, before, heads), who, existed);
+  const replaced = replacedKeys(after, before);
+  return authorshipViolation(A.diff(after, before, heads), who, (root, key) => replaced.has(`${root}/${key}`));
 }

@@ -141,6 +141,19 @@ describe('author binding', () => {
     expect(precinct.replica.view().inbox.R1?.readBy).toEqual({});
   });
 
+  it('refuses an existing log entry replaced whole by one the car signs itself', async () => {
+    const key = Object.keys(car.replica.doc.callLog)[0]!;
+    const s = (v: string) => new A.ImmutableString(v);
+    await car.replica.update((d) =>
+      A.change(d, (x: StoredBoard) => {
+        x.callLog[key] = { event: s('cancelled'), at: T + 1000, by: { kind: s('vehicle'), id: s('V1'), unit: s('U1') } };
+      }),
+    );
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(precinct.replica.view().calls.C1?.state).toBe('pending');
+  });
+
   it('refuses sync from a peer that is not a registered vehicle', async () => {
     const stranger = await node(wire, tmp.dir, 'V9');
     await stranger.sync.hello(PRECINCT);
