@@ -90,7 +90,7 @@ describe('messages and notices between cars, dispatch and the precinct', () => {
     expect(await row.textContent()).toMatch(/Unread\s*From NB11 to this unit/);
     for (const theme of ['day', 'night'] as const) {
       if ((await pageB.locator('html').getAttribute('data-theme')) !== theme) await pageB.locator('#theme').click();
-      await pageB.screenshot({ path: join(SHOTS, `inbox-${theme}.png`) });
+      await pageB.screenshot({ path: join(SHOTS, `inbox-message-${theme}.png`) });
     }
     await pageB.locator('#theme').click();
 
