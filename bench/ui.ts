@@ -10,9 +10,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createVehicleUi } from '../ui/app.js';
 import { openStandalone } from '../ui/standalone.js';
-import { loadDirectory, SAMPLE_DIRECTORY } from '../ui/directory.js';
-import { loadDepartment } from '../daemon/department.js';
-import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
+import { loadDepartment, loadStations } from '../daemon/department.js';
+import { SAMPLE_DEPARTMENT, SAMPLE_STATIONS } from '../daemon/config.js';
 import { hashPin } from '../sync/roster.js';
 import { silentLogger } from '../sync/schema.js';
 import type { BenchTable } from './table.js';
@@ -78,7 +77,7 @@ export async function benchUi(): Promise<BenchTable[]> {
     department,
     identity: { vehicleId: 'V1001', unitId: 'NB11', callSign: 'B1-1', sector: 'B', precinct: 'N', homeBeat: 'B1' },
     roster: { v: 1, sector: 'B', precinct: 'N', at: Date.now(), officers: [{ badge: '4711', name: 'Bench', pinHash, role: 'officer' }] },
-    directory: await loadDirectory(SAMPLE_DIRECTORY),
+    stations: await loadStations(SAMPLE_STATIONS),
     otherUnits: [{ id: 'NB21', homeBeat: 'B2' }],
   });
   const ui = createVehicleUi(sa.screen, silentLogger, { lockAfterMs: 3_600_000 });

@@ -54,8 +54,8 @@ export const vehicleConfigSchema = z
       .default({ host: '127.0.0.1', port: 8080, allowRemote: false, lockAfterSeconds: 300 }),
     stateDir: z.string().default('/var/lib/mdt'),
     departmentFile: z.string().optional(),
-    /** Stations and neighborhood watch notices for the beat page (ui/directory.ts); default: the sample. */
-    directoryFile: z.string().optional(),
+    /** The department's station directory for the beat page (daemon/department.ts loadStations); default: the sample department's. */
+    stationsFile: z.string().optional(),
     avl: z
       .object({
         /** Send a position at most this often, and at least every maxIntervalMs while moving. */
@@ -134,6 +134,8 @@ export type PrecinctConfig = z.infer<typeof precinctConfigSchema>;
 
 /** The sample department (real Seattle PD beat polygons) used when no department file is set. */
 export const SAMPLE_DEPARTMENT = packagePath('deploy', 'sample-department', 'seattle-spd-beats-2018.geojson');
+/** The sample department's (invented) stations, used when no stations file is set. */
+export const SAMPLE_STATIONS = packagePath('deploy', 'sample-department', 'stations.json');
 
 function firstIssue(file: string, error: z.ZodError): ConfigError {
   const issue = error.issues[0]!;
@@ -173,7 +175,7 @@ export async function loadVehicleConfig(file: string): Promise<VehicleConfig> {
   const cfg = parseConfig(vehicleConfigSchema, await readJson(file), file);
   cfg.stateDir = relativeTo(file, cfg.stateDir)!;
   cfg.departmentFile = relativeTo(file, cfg.departmentFile);
-  cfg.directoryFile = relativeTo(file, cfg.directoryFile);
+  cfg.stationsFile = relativeTo(file, cfg.stationsFile);
   if (cfg.credentials.passwordFile) cfg.credentials.passwordFile = resolvePasswordFile(cfg.credentials.passwordFile, file);
   for (const b of cfg.brokers) b.caFile = relativeTo(file, b.caFile);
   return cfg;

@@ -16,7 +16,7 @@ import { newSecret } from '../sync/credentials.js';
 import { createHardware } from '../hardware/factory.js';
 import { hashPin } from '../sync/roster.js';
 import * as board from '../sync/board.js';
-import { SAMPLE_BEATS, sampleReport } from '../ui/demo-data.js';
+import { SAMPLE_BEATS, sampleNotices, sampleReport } from '../ui/demo-data.js';
 import { loadSchedule, scheduledBeatOfficers } from '../dispatch/schedule.js';
 import { packagePath } from './paths.js';
 
@@ -87,7 +87,7 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
   const pinHash = await hashPin(DEMO_PIN);
   await writeFile(join(precinctConfig.stateDir, 'roster.json'), JSON.stringify({ v: 1, officers: DEMO_OFFICERS.map((o) => ({ ...o, pinHash })) }, null, 2), { mode: 0o600 });
   const precinct = await startPrecinct({ config: precinctConfig, department: dept, log: log.child({ program: 'precinct' }) });
-  // Beat profiles, plans and a CARE report on the sector board, so every screen has content.
+  // Beat profiles, plans, a CARE report and watch meetings on the sector board, so every screen has content.
   const sectorBoard = precinct.sectors.get(SECTOR)?.replica;
   if (sectorBoard && Object.keys(sectorBoard.view().beats).length === 0) {
     const care = { by: { kind: 'operator' as const, operatorId: 'demo-care', role: 'care' as const }, at: Date.now() };
@@ -96,6 +96,7 @@ export async function startDemo(opts: DemoOptions, department?: Department): Pro
     const first = sector.beats[0]!;
     const officer = scheduledBeatOfficers((await loadSchedule(SAMPLE_SCHEDULE, dept)).schedule, first, Date.now())[0] ?? `${PRECINCT}${first}1`;
     await sectorBoard.update((d) => board.deliverReport(d, sampleReport(officer, first, Date.now()), care));
+    for (const n of sampleNotices(sector.beats, Date.now())) await sectorBoard.update((d) => board.postNotice(d, n, care));
   }
   const operatorToken = await precinct.operators.add('demo-dispatcher', 'dispatcher');
   const watchCommanderToken = await precinct.operators.add('demo-watch-commander', 'watch_commander');

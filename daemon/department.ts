@@ -1,6 +1,8 @@
 // The department's geography: precinct → sector → beat, with beat boundaries, read from a GeoJSON
 // file of beat polygons (properties `beat`, `sector`, `first_prec`, as in the Seattle PD data set
 // the sample department uses). Features without a precinct (water, harbour) are skipped.
+// Beside it, the department's station directory: precinct and neighborhood stations with their
+// addresses and phones, reference data the department edits rarely (a JSON file, `stationsFile`).
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
@@ -81,4 +83,39 @@ export function buildDepartment(geojson: unknown): Department {
 
 export async function loadDepartment(file: string): Promise<Department> {
   return buildDepartment(JSON.parse(await readFile(file, 'utf8')));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The station directory.
+
+const station = z
+  .object({
+    id: z.string().min(1).max(40),
+    name: z.string().min(1).max(120),
+    kind: z.enum(['precinct', 'neighborhood']),
+    precinct: z.string().min(1).max(40),
+    address: z.string().min(1).max(200),
+    phone: z.string().min(3).max(40),
+    hours: z.string().max(120).optional(),
+  })
+  .strict();
+const stationsFileSchema = z.object({ v: z.literal(1), stations: z.array(station).max(500) }).strict();
+export type Station = z.infer<typeof station>;
+
+/** The stations of a department file; a bad file is an error naming the file and the field. */
+export async function loadStations(file: string): Promise<Station[]> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const parsed = stationsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    // Watch meeting notices used to live here; they are posted at the precinct now.
+    const hint = issue.code === 'unrecognized_keys' && issue.keys.includes('notices') ? ' (watch meeting notices are posted at the precinct: console or POST /api/v1/notices)' : '';
+    throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}${hint}`);
+  }
+  return parsed.data.stations;
 }

@@ -17,6 +17,7 @@ import { createFleetApi } from './fleet-api.js';
 import type { PrecinctDispatch } from '../dispatch/station.js';
 import * as actions from '../dispatch/operator-actions.js';
 import { ActionError } from '../dispatch/operator-actions.js';
+import * as inboxActions from '../dispatch/inbox-actions.js';
 import { createConsole } from '../ui/console/routes.js';
 
 export interface PrecinctApiDeps {
@@ -85,6 +86,23 @@ export const reportSchema = z
   })
   .strict();
 export const readSchema = z.object({ readerId: z.string().regex(ID).describe('the supervisor reading the report') }).strict();
+export const messageSchema = z
+  .object({
+    sector: z.string().regex(ID).describe('the sector whose units receive it'),
+    to: z.array(z.string().regex(ID)).min(1).max(20).describe('unit ids of that sector'),
+    text: z.string().trim().min(1).max(1000).describe('immutable once sent'),
+  })
+  .strict();
+export const noticeSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    startsAt: instant.describe('when the meeting starts'),
+    place: z.string().min(1).max(200),
+    details: z.string().max(2000).optional(),
+    beat: z.string().regex(ID).optional().describe('the beat the meeting is about: the notice goes to its sector'),
+    sector: z.string().regex(ID).optional().describe('without beat or sector: every sector of the precinct'),
+  })
+  .strict();
 
 type Env = { Variables: { operator: Operator } };
 
@@ -220,6 +238,29 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     return c.json({ ok: true });
   });
 
+  app.post('/api/v1/messages', async (c) => {
+    const input = await body(c, messageSchema);
+    const m = await inboxActions.sendDispatchMessage(actionDeps(), c.get('operator'), input);
+    log.info({ audit: true, operator: c.get('operator').id, message: m.id, sector: input.sector, to: input.to }, 'message to units sent');
+    return c.json({ sector: input.sector, message: m }, 201);
+  });
+  app.get('/api/v1/messages', (c) => {
+    const sector = c.req.query('sector');
+    const unread = c.req.query('unread');
+    if (unread !== undefined && unread !== 'true' && unread !== 'false') throw new ActionError(400, 'invalid', 'unread', 'true or false');
+    return c.json({ messages: inboxActions.dispatchInbox(actionDeps(), { ...(sector ? { sector } : {}), unreadOnly: unread === 'true' }) });
+  });
+  app.post('/api/v1/sectors/:sector/messages/:id/read', async (c) => {
+    await inboxActions.markDispatchRead(actionDeps(), c.get('operator'), c.req.param('sector'), c.req.param('id'));
+    log.info({ audit: true, operator: c.get('operator').id, message: c.req.param('id'), sector: c.req.param('sector') }, 'message to dispatch read');
+    return c.json({ ok: true });
+  });
+  app.post('/api/v1/notices', async (c) => {
+    const posted = await inboxActions.postWatchNotice(actionDeps(), c.get('operator'), await body(c, noticeSchema));
+    log.info({ audit: true, operator: c.get('operator').id, notices: posted.map((p) => `${p.sector}/${p.notice.id}`) }, 'watch meeting notice posted');
+    return c.json({ posted }, 201);
+  });
+
   app.route('/', createConsole({ precinct: deps.precinct, department: deps.department, sectors: deps.sectors, dispatch: () => deps.dispatch, log }));
 
   return app;
@@ -271,6 +312,31 @@ export function openApiDocument(precinct: { id: string; name: string }): Record<
         post: op('Enter a CARE report (care, watch_commander): delivered to the beat officers of the beat and the sector supervisors', {
           requestBody: json(reportSchema),
           responses: { 201: { description: '{ id, sector, recipients }' }, ...errors },
+        }),
+      },
+      '/api/v1/messages': {
+        post: op('Send a message from dispatch to units of a sector (dispatcher, watch_commander); it reaches their screens through the sector board', {
+          requestBody: json(messageSchema),
+          responses: { 201: { description: '{ sector, message }: the message as on the board' }, ...errors },
+        }),
+        get: op('Messages addressed to dispatch on the boards of this precinct, unread first', {
+          parameters: [
+            { name: 'sector', in: 'query', required: false, schema: { type: 'string' }, description: 'one sector only' },
+            { name: 'unread', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] }, description: 'only those dispatch has not read' },
+          ],
+          responses: { 200: { description: '{ messages: [{ sector, id, from, to, text, sentAt, by, readBy }] }' }, ...errors },
+        }),
+      },
+      '/api/v1/sectors/{sector}/messages/{id}/read': {
+        post: op('Record that dispatch read a message addressed to it (dispatcher, watch_commander)', {
+          parameters: [{ name: 'sector', in: 'path', required: true, schema: { type: 'string' } }, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'recorded' }, ...errors },
+        }),
+      },
+      '/api/v1/notices': {
+        post: op('Post a neighborhood watch meeting notice (dispatcher, watch_commander) to the inbox of every unit of the sector(s) it concerns', {
+          requestBody: json(noticeSchema),
+          responses: { 201: { description: '{ posted: [{ sector, notice }] }' }, ...errors },
         }),
       },
       '/api/v1/sectors/{sector}/reports/{id}/read': {

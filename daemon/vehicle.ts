@@ -7,8 +7,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from './log.js';
-import type { VehicleConfig } from './config.js';
-import type { Department } from './department.js';
+import { SAMPLE_STATIONS, type VehicleConfig } from './config.js';
+import { loadStations, type Department, type Station } from './department.js';
 import type { DeviceHealth, GpsFix, GpsSource, ModemSource, ModemStatus, VehicleInputs, InputEvent } from '../hardware/types.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { SectorReplica } from '../sync/replica.js';
@@ -23,7 +23,6 @@ import { parseAvl, shouldSendPosition, type AvlPosition } from '../sync/avl.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { createVehicleUi } from '../ui/app.js';
 import { isNewerRoster, parseRoster, readCachedRoster, writeCachedRoster, type Roster } from '../sync/roster.js';
-import { EMPTY_DIRECTORY, SAMPLE_DIRECTORY, loadDirectory, type Directory } from '../ui/directory.js';
 import type { VehicleScreen, ScreenEvents, UnitIdentity, VehicleHealth } from '../ui/screen.js';
 
 export interface VehicleHardware {
@@ -128,12 +127,12 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     return undefined;
   });
   if (roster && (roster.sector !== sector || roster.precinct !== v.precinct)) roster = undefined;
-  let directory: Directory = EMPTY_DIRECTORY;
-  const directoryFile = config.directoryFile ?? SAMPLE_DIRECTORY;
+  let stations: Station[] = [];
+  const stationsFile = config.stationsFile ?? SAMPLE_STATIONS;
   try {
-    directory = await loadDirectory(directoryFile);
+    stations = await loadStations(stationsFile);
   } catch (err) {
-    log.warn({ err: (err as Error).message, file: directoryFile }, 'station directory not loaded; the beat page lists no stations');
+    log.warn({ err: (err as Error).message, file: stationsFile }, 'station directory not loaded; the beat page lists no stations');
   }
 
   const events = new EventEmitter<ScreenEvents>();
@@ -337,9 +336,15 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
       markRead: async (reportId: string) => {
         await act((d, c) => board.markRead(d, { reportId, unitId }, c));
       },
+      sendMessage: async (to, text) => {
+        await act((d, c) => board.sendMessage(d, { to, text }, c));
+      },
+      markMessageRead: async (messageId: string) => {
+        await act((d, c) => board.markMessageRead(d, { messageId, unitId }, c));
+      },
     },
     roster: () => roster,
-    directory,
+    stations,
   };
 
   await gps.start();

@@ -50,7 +50,7 @@ export function fromBoardError(err: unknown): ActionError {
   return new ActionError(409, 'refused', undefined, err instanceof Error ? err.message : String(err));
 }
 
-function ctxOf(deps: ActionDeps, op: Operator): OpContext {
+export function ctxOf(deps: ActionDeps, op: Operator): OpContext {
   return { by: { kind: 'operator', operatorId: op.id, role: op.role }, at: deps.dispatch.clock.now() };
 }
 
@@ -70,7 +70,7 @@ export function findCall(deps: ActionDeps, callId: string): { sector: string; re
   throw new ActionError(404, 'not_found', 'callId', `call ${callId} is not on any board of precinct ${deps.precinct.id}`);
 }
 
-async function write(replica: SectorReplica, fn: (d: board.SectorBoard) => board.SectorBoard): Promise<void> {
+export async function write(replica: SectorReplica, fn: (d: board.SectorBoard) => board.SectorBoard): Promise<void> {
   try {
     await replica.update(fn);
   } catch (err) {

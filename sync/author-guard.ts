@@ -15,6 +15,9 @@
 //   - a call event naming a unit must name U;
 //   - the CAD's and the dispatcher's own acts (a call's update, a transfer between sector boards)
 //     are never written by a car: those events, and a call created as transferred, are refused.
+//   - in the inbox (CARE reports, notices, messages) a car adds only messages from U
+//     (`kind: message`, `from: { kind: unit, id: U }`), and on existing entries only its own read
+//     receipt (`readBy/U`, a time); it never edits or deletes an entry otherwise.
 import * as A from '@automerge/automerge';
 
 export interface BoundVehicle {
@@ -32,14 +35,54 @@ function str(v: unknown): string | undefined {
   return undefined;
 }
 
-/** undefined when every patch is something `who` may write, else the first reason it may not. */
-export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): string | undefined {
+/** What a new inbox entry written by a car has said about itself so far. */
+interface NewMessage {
+  kind?: string;
+  fromKind?: string;
+  fromId?: string;
+}
+
+/** Checks one patch under `inbox/`; undefined when the car may write it. */
+function inboxViolation(p: A.Patch, key: string | undefined, rest: string[], who: BoundVehicle, fresh: Map<string, NewMessage>, existed: (root: string, key: string) => boolean): string | undefined {
+  if (key === undefined) return `${p.action} on the inbox itself`;
+  const entry = `inbox/${key}`;
+  if (rest.length === 0) {
+    if (p.action !== 'put' || fresh.has(key) || existed('inbox', key)) return `${p.action} on existing ${entry}: an inbox entry is written once`;
+    fresh.set(key, {});
+    return undefined;
+  }
+  // A read receipt: on any entry (new or old), only the car's own, and only a time.
+  if (rest[0] === 'readBy') {
+    if (rest.length === 1 && p.action === 'put' && fresh.has(key)) return undefined; // the new entry's empty receipt map
+    if (rest.length === 2 && p.action === 'put' && rest[1] === who.unitId && typeof p.value === 'number') return undefined;
+    return `read receipt ${rest.slice(1).join('/') || '(map)'} on ${entry} by vehicle bound to ${who.unitId}`;
+  }
+  const msg = fresh.get(key);
+  if (!msg) return `edits existing ${entry}: only the car's own read receipt may be added`;
+  if (p.action === 'put' && rest.length === 1 && rest[0] === 'kind') msg.kind = str(p.value);
+  if (p.action === 'put' && rest.length === 2 && rest[0] === 'from' && rest[1] === 'kind') msg.fromKind = str(p.value);
+  if (p.action === 'put' && rest.length === 2 && rest[0] === 'from' && rest[1] === 'id') msg.fromId = str(p.value);
+  return undefined;
+}
+
+/**
+ * undefined when every patch is something `who` may write, else the first reason it may not.
+ * `existed` tells whether the changes replace a top-level entry (`root`/`key`) that already had a
+ * value: a `put` over an existing key looks the same as a creation in the patches.
+ */
+export function authorshipViolation(patches: A.Patch[], who: BoundVehicle, existed: (root: string, key: string) => boolean = () => false): string | undefined {
   const created = new Set<string>();
   const signed = new Set<string>();
+  const messages = new Map<string, NewMessage>();
   for (const p of patches) {
     const path = p.path.map(String);
     const [root, key, ...rest] = path;
     if (root === undefined) continue;
+    if (root === 'inbox') {
+      const why = inboxViolation(p, key, rest, who, messages, existed);
+      if (why) return why;
+      if (key !== undefined && rest.length === 2 && rest[0] === 'by' && rest[1] === 'id') signed.add(`inbox/${key}`);
+    }
     if (root === 'units') {
       if (key !== undefined && key !== who.unitId) return `writes unit ${key}, bound to ${who.unitId}`;
       continue;
@@ -48,7 +91,7 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
     if (LOGS.has(root) && key !== undefined) {
       const entry = `${root}/${key}`;
       if (rest.length === 0) {
-        if (p.action !== 'put' || created.has(entry)) return `${p.action} on existing ${entry}: the log is append-only`;
+        if (p.action !== 'put' || created.has(entry) || existed(root, key)) return `${p.action} on existing ${entry}: the log is append-only`;
         created.add(entry);
         if (root === 'unitLog' && !key.startsWith(`${who.unitId}~`)) return `unit event ${key} for another unit than ${who.unitId}`;
         continue;
@@ -74,12 +117,42 @@ export function authorshipViolation(patches: A.Patch[], who: BoundVehicle): stri
     }
   }
   for (const entry of created) if (!signed.has(entry)) return `${entry} has no author`;
+  for (const [key, m] of messages) {
+    if (!signed.has(`inbox/${key}`)) return `inbox/${key} has no author`;
+    if (m.kind !== 'message') return `inbox/${key} is a ${m.kind ?? 'untyped'} entry: a car adds only messages`;
+    if (m.fromKind !== 'unit' || m.fromId !== who.unitId) return `message inbox/${key} from ${m.fromKind ?? '?'} ${m.fromId ?? '?'}, bound to ${who.unitId}`;
+  }
   return undefined;
+}
+
+const ROOT_MAPS = ['unitLog', 'callLog', 'inbox'] as const;
+
+/**
+ * Keys of the append-only root maps whose value the new changes replace or delete: such an op has a
+ * predecessor, a creation has none. Read from the decoded new changes only (a handful of ops),
+ * because materialising the board at the old heads to look costs tens of milliseconds a message.
+ */
+function replacedKeys<T>(after: A.Doc<T>, before: A.Heads): Set<string> {
+  const roots = new Map<string, string>();
+  for (const name of ROOT_MAPS) {
+    const map = (after as Record<string, unknown>)[name];
+    const id = map && typeof map === 'object' ? A.getObjectId(map) : null;
+    if (id) roots.set(id, name);
+  }
+  const out = new Set<string>();
+  for (const change of A.getChangesSince(after, before)) {
+    for (const op of A.decodeChange(change).ops) {
+      const root = roots.get(op.obj);
+      if (root && op.pred.length > 0) out.add(`${root}/${op.key}`);
+    }
+  }
+  return out;
 }
 
 /** Checks what `after` adds to `before` (heads) against the vehicle bound to the sender. */
 export function checkAuthorship<T>(after: A.Doc<T>, before: A.Heads, who: BoundVehicle): string | undefined {
   const heads = A.getHeads(after);
   if (heads.length === before.length && heads.every((h, i) => h === before[i])) return undefined;
-  return authorshipViolation(A.diff(after, before, heads), who);
+  const replaced = replacedKeys(after, before);
+  return authorshipViolation(A.diff(after, before, heads), who, (root, key) => replaced.has(`${root}/${key}`));
 }

@@ -11,15 +11,21 @@ import {
   type BoardView,
   type CareReportView,
   type CallView,
-  type Recipient,
+  type MessageView,
+  type NoticeView,
   type SectorId,
   type StoredBoard,
+  type StoredMessage,
+  type StoredNotice,
+  type StoredReport,
   type StoredCallEvent,
   type StoredUnitEvent,
   type UnitView,
 } from './schema.js';
 import { assertWritable, imm, readActor, txt, type SectorBoard } from './ops/common.js';
 import { ARCHIVED, deriveCall, deriveUnit, terminalOf } from './ops/derive.js';
+import { NOTICE_KIND, deriveNotice, deriveReport } from './ops/inbox.js';
+import { MESSAGE_KIND, deriveMessage } from './ops/messages.js';
 
 export type { SectorBoard } from './ops/common.js';
 export { BoardError } from './schema.js';
@@ -29,7 +35,10 @@ export { createCall, assignUnit, acceptCall, holdCall, releaseHold, addNote, cle
 export type { CreateCallInput, UpdateCallInput, ReceiveTransferInput } from './ops/calls.js';
 export { upsertBeat } from './ops/beats.js';
 export type { UpsertBeatInput, BeatPlanInput } from './ops/beats.js';
-export { deliverReport, markRead } from './ops/inbox.js';
+export { deliverReport, markRead, postNotice } from './ops/inbox.js';
+export type { PostNoticeInput } from './ops/inbox.js';
+export { sendMessage, markMessageRead } from './ops/messages.js';
+export type { SendMessageInput, MarkMessageReadInput } from './ops/messages.js';
 /** Cheap single-entity reads (one entity's log keys, not the whole board): for dispatch decisions. */
 export { callView as readCall, unitView as readUnit } from './ops/read.js';
 export type { DeliverReportInput, MarkReadInput } from './ops/inbox.js';
@@ -170,29 +179,18 @@ export function readBoard(doc: SectorBoard): BoardView {
     units[id] = deriveUnit(id, u, unitEvents.get(id) ?? [], (c) => (calls[c] ? terminalOf(calls[c]) : ARCHIVED), stacked.get(id) ?? []);
   }
   const inbox: Record<string, CareReportView> = {};
+  const messages: Record<string, MessageView> = {};
+  const notices: Record<string, NoticeView> = {};
   for (const id of Object.keys(s.inbox).sort()) {
     const r = s.inbox[id];
     if (!r) continue;
-    const recipients: Recipient[] = (r.recipients ?? []).map((x) => ({ kind: txt(x.kind) === 'supervisor' ? 'supervisor' : 'unit', id: txt(x.id) ?? '' }));
-    const readBy: Record<string, number> = {};
-    for (const k of Object.keys(r.readBy ?? {}).sort()) {
-      const at = r.readBy[k];
-      if (typeof at === 'number') readBy[k] = at;
-    }
-    const view: CareReportView = {
-      id,
-      beat: txt(r.beat) ?? '',
-      title: txt(r.title) ?? '',
-      body: txt(r.body) ?? '',
-      incidentAt: r.incidentAt,
-      deliveredAt: r.deliveredAt,
-      by: readActor(r.by),
-      recipients,
-      readBy,
-    };
-    const callId = txt(r.callId);
-    if (callId) view.callId = callId;
-    inbox[id] = view;
+    // Entries of a kind this daemon does not know (a newer peer's) are left out, never shown as reports.
+    const kind = txt(r.kind);
+    if (kind === undefined) inbox[id] = deriveReport(id, r as StoredReport);
+    else if (kind === MESSAGE_KIND) {
+      const m = deriveMessage(id, r as StoredMessage);
+      if (m) messages[id] = m;
+    } else if (kind === NOTICE_KIND) notices[id] = deriveNotice(id, r as StoredNotice);
   }
   const beats: Record<string, BeatView> = {};
   for (const id of Object.keys(s.beats).sort()) {
@@ -224,7 +222,7 @@ export function readBoard(doc: SectorBoard): BoardView {
       updatedAt: b.updatedAt,
     };
   }
-  const view: BoardView = { schemaVersion: s.schemaVersion, sector: txt(s.sector) ?? '', epoch: txt(s.epoch) ?? '', units, calls, inbox, beats };
+  const view: BoardView = { schemaVersion: s.schemaVersion, sector: txt(s.sector) ?? '', epoch: txt(s.epoch) ?? '', units, calls, inbox, messages, notices, beats };
   if (s.closed && typeof s.closed.at === 'number') view.closed = { at: s.closed.at, nextEpoch: txt(s.closed.nextEpoch) ?? '' };
   if (s.openedFrom && typeof s.openedFrom.at === 'number') view.openedFrom = { at: s.openedFrom.at, epoch: txt(s.openedFrom.epoch) ?? '' };
   return view;

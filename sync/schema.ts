@@ -11,6 +11,7 @@ export type CallId = Brand<string, 'CallId'>;
 export type BeatId = Brand<string, 'BeatId'>;
 export type VehicleId = Brand<string, 'VehicleId'>;
 export type ReportId = Brand<string, 'ReportId'>;
+export type MessageId = Brand<string, 'MessageId'>;
 
 /**
  * Version of the stored document shape. A daemon opens documents of this version or older
@@ -187,6 +188,39 @@ export interface CareReportView {
   readBy: Record<string, number>;
 }
 
+/**
+ * A party to a message: a unit of the sector, or dispatch (the operators at the precinct). Read
+ * receipts are keyed by the party's id; dispatch's is DISPATCH_ID, an id no unit may take.
+ */
+export type MessageParty = { kind: 'unit'; id: string } | { kind: 'dispatch'; id: typeof DISPATCH_ID };
+export const DISPATCH_ID = 'dispatch';
+
+export interface MessageView {
+  id: string;
+  from: MessageParty;
+  to: MessageParty[];
+  text: string;
+  sentAt: number;
+  by: Actor;
+  /** Read receipts: party id (unit id, or `dispatch`) -> epoch ms of the first read. */
+  readBy: Record<string, number>;
+}
+
+/** A neighborhood watch meeting the precinct announces to every unit of the sector. */
+export interface NoticeView {
+  id: string;
+  title: string;
+  /** The beat the meeting is about, when it is about one. */
+  beat?: string;
+  startsAt: number;
+  place: string;
+  details: string;
+  postedAt: number;
+  by: Actor;
+  /** Read receipts per unit id. */
+  readBy: Record<string, number>;
+}
+
 export interface BeatProfile {
   characteristics: string;
   resources: string[];
@@ -221,7 +255,10 @@ export interface BoardView {
   openedFrom?: { at: number; epoch: string };
   units: Record<string, UnitView>;
   calls: Record<string, CallView>;
+  /** CARE reports only; messages and notices share the stored inbox map but have views of their own. */
   inbox: Record<string, CareReportView>;
+  messages: Record<string, MessageView>;
+  notices: Record<string, NoticeView>;
   beats: Record<string, BeatView>;
 }
 
@@ -311,7 +348,14 @@ export interface StoredCallEvent {
   text?: IStr;
 }
 
+/**
+ * Every entry of the stored inbox has the same envelope (deliveredAt, by, recipients, readBy), so
+ * the epoch carry-over and the forwarding of late read receipts (sync/epoch.ts) treat all kinds
+ * alike. `kind` tells them apart: absent on CARE reports (the version-1 shape), `message` or
+ * `notice` otherwise. An inbox entry is written once; only its readBy map grows.
+ */
 export interface StoredReport {
+  kind?: IStr;
   beat: IStr;
   callId?: IStr;
   title: IStr;
@@ -321,6 +365,31 @@ export interface StoredReport {
   by: StoredActor;
   recipients: Array<{ kind: IStr; id: IStr }>;
   readBy: { [readerId: string]: number };
+}
+
+/** A message: recipients are `{ kind: unit, id }` or `{ kind: dispatch, id: 'dispatch' }`. */
+export interface StoredMessage {
+  kind: IStr;
+  from: { kind: IStr; id: IStr };
+  text: IStr;
+  deliveredAt: number;
+  by: StoredActor;
+  recipients: Array<{ kind: IStr; id: IStr }>;
+  readBy: { [partyId: string]: number };
+}
+
+/** A watch meeting notice: its one recipient is `{ kind: sector, id }` (every unit may read it). */
+export interface StoredNotice {
+  kind: IStr;
+  title: IStr;
+  beat?: IStr;
+  startsAt: number;
+  place: IStr;
+  details: IStr;
+  deliveredAt: number;
+  by: StoredActor;
+  recipients: Array<{ kind: IStr; id: IStr }>;
+  readBy: { [unitId: string]: number };
 }
 
 /**
@@ -355,7 +424,7 @@ export interface StoredBoard {
   calls: { [callId: string]: StoredCall };
   unitLog: { [key: string]: StoredUnitEvent };
   callLog: { [key: string]: StoredCallEvent };
-  inbox: { [reportId: string]: StoredReport };
+  inbox: { [itemId: string]: StoredReport | StoredMessage | StoredNotice };
   beats: { [beatId: string]: StoredBeat };
   /** Written once by the precinct when it cuts the epoch. */
   closed?: { at: number; nextEpoch: IStr };
@@ -414,6 +483,7 @@ export const callId = brand<'CallId'>('callId');
 export const beatId = brand<'BeatId'>('beatId');
 export const vehicleId = brand<'VehicleId'>('vehicleId');
 export const reportId = brand<'ReportId'>('reportId');
+export const messageId = brand<'MessageId'>('messageId');
 
 /** Display label of an actor, as used for note authors and logs. */
 export function actorLabel(a: Actor): string {

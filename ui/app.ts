@@ -23,6 +23,8 @@ const clearBody = z.object({ disposition: z.string().min(1).max(40) }).strict();
 const signOnBody = z.object({ badge: z.string().regex(/^[A-Za-z0-9-]{1,16}$/, 'badge: letters, digits or "-"'), pin: z.string().min(1).max(64) }).strict();
 const unlockBody = z.object({ pin: z.string().min(1).max(64) }).strict();
 const themeBody = z.object({ theme: z.enum(['day', 'night']) }).strict();
+const recipient = z.discriminatedUnion('kind', [z.object({ kind: z.literal('unit'), id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a unit id') }).strict(), z.object({ kind: z.literal('dispatch') }).strict()]);
+const messageBody = z.object({ to: z.array(recipient).min(1, 'choose at least one recipient').max(20), text: z.string().trim().min(1, 'write the message').max(1000) }).strict();
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -240,6 +242,12 @@ export function createVehicleUi(screen: VehicleScreen, log: Logger, opts: Vehicl
     return action(c, () => screen.actions.clearCall(c.req.param('id'), b.disposition));
   });
   app.post('/api/reports/:id/read', (c) => action(c, () => screen.actions.markRead(c.req.param('id'))));
+  app.post('/api/messages', async (c) => {
+    const b = await body(c, messageBody);
+    if (b instanceof Response) return b;
+    return action(c, () => screen.actions.sendMessage(b.to, b.text));
+  });
+  app.post('/api/messages/:id/read', (c) => action(c, () => screen.actions.markMessageRead(c.req.param('id'))));
 
   // The emergency works in every session state, locked or signed off included: an officer in
   // trouble is not asked for a PIN. The alert is published before the board write (vehicle.ts).

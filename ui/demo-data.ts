@@ -1,7 +1,8 @@
-// Invented beat profiles, beat plans and a CARE report for the sample department's sector B, so
+// Invented beat profiles, beat plans, a CARE report and watch meeting notices for the sample
+// department's sector B, so
 // the demo and the screen's tests show a realistic beat page and inbox. Beat geometry is real
 // (Seattle PD open data); everything here is fiction.
-import type { UpsertBeatInput, DeliverReportInput } from '../sync/board.js';
+import type { UpsertBeatInput, DeliverReportInput, PostNoticeInput } from '../sync/board.js';
 
 export const SAMPLE_BEATS: UpsertBeatInput[] = [
   {
@@ -61,4 +62,20 @@ export function sampleReport(unitId: string, beat: string, now: number): Deliver
     incidentAt: now - 10 * 3600_000,
     recipients: [{ kind: 'unit', id: unitId }],
   };
+}
+
+const MEETINGS: Array<Omit<PostNoticeInput, 'startsAt'> & { inDays: number; hour: number; minute: number }> = [
+  { id: 'NW-B1-1', beat: 'B1', title: 'Ballard block watch captains', place: 'Ballard Neighborhood Station, community room', details: 'Crime prevention coordinator, (555) 010-4420. Marina vehicle prowls on the agenda.', inDays: 2, hour: 19, minute: 0 },
+  { id: 'NW-B2-1', beat: 'B2', title: 'Sunset Hill neighborhood watch', place: 'Sunset Hill Community Club, 3003 NW 66th St', details: 'Package thefts on weekday afternoons.', inDays: 5, hour: 18, minute: 30 },
+  { id: 'NW-B3-1', beat: 'B3', title: 'Market Street business watch', place: 'Ballard Neighborhood Station', details: 'Alley lighting on Leary Way NW.', inDays: 9, hour: 8, minute: 0 },
+];
+
+/** The invented watch meetings of the given beats, in the coming days (local time). */
+export function sampleNotices(beats: readonly string[], now: number): PostNoticeInput[] {
+  return MEETINGS.filter((m) => m.beat !== undefined && beats.includes(m.beat)).map(({ inDays, hour, minute, ...m }) => {
+    const d = new Date(now);
+    d.setDate(d.getDate() + inDays);
+    d.setHours(hour, minute, 0, 0);
+    return { ...m, startsAt: d.getTime() };
+  });
 }

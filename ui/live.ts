@@ -64,7 +64,8 @@ export class LiveScreen extends EventEmitter<{ frame: [Frame] }> {
   ) {
     super();
     const schedule = () => this.schedule();
-    for (const e of ['board', 'avl', 'presence', 'alert', 'health'] as const) {
+    // `roster`: the sign-on screen says which roster the car holds; a new one shows at once.
+    for (const e of ['board', 'avl', 'presence', 'alert', 'health', 'roster'] as const) {
       screen.events.on(e, schedule);
       this.unsubscribe.push(() => screen.events.off(e, schedule));
     }
@@ -85,7 +86,7 @@ export class LiveScreen extends EventEmitter<{ frame: [Frame] }> {
       positions: s.positions(),
       session: this.session.view(),
       department: s.department,
-      directory: s.directory,
+      stations: s.stations,
       projection: this.projection,
       now: this.now(),
     };

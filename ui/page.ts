@@ -25,8 +25,8 @@ export function renderPage(opts: {
   const f = (k: keyof Fragments) => raw(frags[k]);
   const statusButton = (status: string, label: string) =>
     h`<button type="button" class="status-btn s-${status}" data-status="${status}" aria-pressed="${meta.status === status ? 'true' : 'false'}">${label}</button>`;
-  const tab = (view: string, label: string, key: string) =>
-    h`<button type="button" role="tab" id="tab-${view}" data-view="${view}" aria-controls="view-${view}" aria-selected="${view === 'queue' ? 'true' : 'false'}" aria-keyshortcuts="Alt+${key}">${label}</button>`;
+  const tab = (view: string, label: string, key: string, extra: ReturnType<typeof h> | '' = '') =>
+    h`<button type="button" role="tab" id="tab-${view}" data-view="${view}" aria-controls="view-${view}" aria-selected="${view === 'queue' ? 'true' : 'false'}" aria-keyshortcuts="Alt+${key}">${label}${extra}</button>`;
   return h`<!doctype html>
 <html lang="en" data-theme="${theme}">
 <head>
@@ -52,9 +52,10 @@ export function renderPage(opts: {
 </header>
 <div id="alerts">${f('alerts')}</div>
 <div id="banner" aria-live="assertive">${f('banner')}</div>
+<div id="msg-alert" aria-live="assertive">${f('msg-alert')}</div>
 <div class="layout">
   <nav class="tabs" role="tablist" aria-label="Screens">
-    ${tab('queue', 'Queue', '1')}${tab('call', 'Call', '2')}${tab('map', 'Map', '3')}${tab('inbox', 'Inbox', '4')}${tab('beat', 'Beat', '5')}
+    ${tab('queue', 'Queue', '1')}${tab('call', 'Call', '2')}${tab('map', 'Map', '3')}${tab('inbox', 'Inbox', '4', h` <span id="inbox-count">${f('inbox-count')}</span>`)}${tab('beat', 'Beat', '5')}
     <div class="tools">
       <button type="button" id="theme" aria-label="Switch to ${theme === 'night' ? 'day' : 'night'} theme">${theme === 'night' ? 'Day' : 'Night'}</button>
       <button type="button" id="lock-btn" class="when-active">Lock</button>
@@ -105,6 +106,11 @@ export function renderPage(opts: {
   <h2 id="note-title">Add to the narrative</h2><p class="muted" id="note-call"></p>
   <label for="note-text">Note</label><textarea id="note-text" name="text" rows="5" maxlength="2000" required></textarea>
   <div class="row"><button type="submit" class="primary big">Add note</button><button type="button" class="big" data-close>Cancel</button></div></form></dialog>
+<dialog id="msg-dialog" aria-labelledby="msg-title"><form id="msg-form" method="dialog">
+  <h2 id="msg-title">New message</h2>
+  <fieldset><legend>To</legend><div id="msg-to" class="choices">${f('msg-to')}</div></fieldset>
+  <label for="msg-text">Message</label><textarea id="msg-text" name="text" rows="4" maxlength="1000" required></textarea>
+  <div class="row"><button type="submit" class="primary big">Send</button><button type="button" class="big" data-close>Cancel</button></div></form></dialog>
 <dialog id="clear-dialog" aria-labelledby="clear-title"><form id="clear-form" method="dialog">
   <h2 id="clear-title">Clear the call: disposition</h2><p class="muted" id="clear-call"></p>
   <div class="grid-buttons">${DISPOSITION_OPTIONS.map((d) => h`<button type="button" data-disposition="${d.code}"><b>${d.code}</b> ${d.label}</button>`)}</div>

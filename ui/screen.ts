@@ -6,9 +6,8 @@ import type { BoardView, UnitStatus } from '../sync/schema.js';
 import type { LinkState } from '../sync/mqtt-transport.js';
 import type { AvlPosition } from '../sync/avl.js';
 import type { Alert, Presence } from '../sync/presence.js';
-import type { Department } from '../daemon/department.js';
+import type { Department, Station } from '../daemon/department.js';
 import type { Roster, RosterOfficer } from '../sync/roster.js';
-import type { Directory } from './directory.js';
 
 export interface UnitIdentity {
   vehicleId: string;
@@ -53,8 +52,14 @@ export interface VehicleActions {
   /** Board sign-on of the officer (the screen checked the PIN against the roster first). */
   signOn(officer: RosterOfficer): Promise<void>;
   signOff(officer: RosterOfficer): Promise<void>;
+  /** A CARE report or a watch meeting notice read by this unit. */
   markRead(reportId: string): Promise<void>;
+  /** A message from this unit to units of the sector and/or dispatch. */
+  sendMessage(to: MessageRecipient[], text: string): Promise<void>;
+  markMessageRead(messageId: string): Promise<void>;
 }
+
+export type MessageRecipient = { kind: 'unit'; id: string } | { kind: 'dispatch' };
 
 export interface VehicleScreen {
   identity: UnitIdentity;
@@ -67,7 +72,7 @@ export interface VehicleScreen {
   alerts(): Alert[];
   /** The sector roster this car holds (server side only: it carries PIN hashes). */
   roster(): Roster | undefined;
-  /** Stations and neighborhood watch notices for the beat page. */
-  directory: Directory;
+  /** The department's station directory for the beat page. */
+  stations: Station[];
   actions: VehicleActions;
 }

@@ -12,16 +12,16 @@ import type { Logger } from '../sync/logger.js';
 import type { Department } from '../daemon/department.js';
 import type { AvlPosition } from '../sync/avl.js';
 import type { Roster } from '../sync/roster.js';
-import type { Directory } from './directory.js';
+import type { Station } from '../daemon/department.js';
 import type { ScreenEvents, UnitIdentity, VehicleHealth, VehicleScreen } from './screen.js';
-import { SAMPLE_BEATS, sampleReport } from './demo-data.js';
+import { SAMPLE_BEATS, sampleNotices, sampleReport } from './demo-data.js';
 
 export interface StandaloneOptions {
   dir: string;
   department: Department;
   identity: UnitIdentity;
   roster: Roster | undefined;
-  directory: Directory;
+  stations: Station[];
   /** Other units on the board (call sign = id), e.g. a second car of the sector. */
   otherUnits?: Array<{ id: string; homeBeat: string }>;
   log?: Logger;
@@ -38,6 +38,8 @@ export interface Standalone {
     createCall(input: board.CreateCallInput): Promise<void>;
     assign(callId: string, unitId: string): Promise<void>;
     hold(callId: string, minutes: number, reason: string, unitId?: string): Promise<void>;
+    sendMessage(to: string[], text: string): Promise<void>;
+    postNotice(input: board.PostNoticeInput): Promise<void>;
   };
   emergencies: number;
 }
@@ -58,6 +60,7 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       let d = board.upsertUnit(doc, { id: identity.unitId, callSign: identity.callSign, homeBeat: identity.homeBeat, mode: 'car' }, mine());
       for (const b of SAMPLE_BEATS) if (opts.department.beats[String(b.id)]) d = board.upsertBeat(d, b, op());
       d = board.deliverReport(d, sampleReport(identity.unitId, identity.homeBeat, now), { by: { kind: 'operator', operatorId: 'care-1', role: 'care' }, at: now });
+      for (const n of sampleNotices(opts.department.sectors[identity.sector]?.beats ?? [], now)) d = board.postNotice(d, n, op());
       for (const u of opts.otherUnits ?? []) {
         const other: OpContext = { by: { kind: 'vehicle', vehicleId: `V-${u.id}` as VehicleId, unitId: u.id as UnitId }, at: now };
         d = board.upsertUnit(d, { id: u.id, callSign: u.id, homeBeat: u.homeBeat, mode: 'car' }, other);
@@ -96,6 +99,8 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       assign: (callId, u) => replica.update((d) => board.assignUnit(d, { callId, unitId: u }, op())).then(() => undefined),
       hold: (callId, minutes, reason, u) =>
         replica.update((d) => board.holdCall(d, { callId, until: Date.now() + minutes * 60_000, reason, ...(u ? { unitId: u } : {}) }, op())).then(() => undefined),
+      sendMessage: (to, text) => replica.update((d) => board.sendMessage(d, { to: to.map((id) => ({ kind: 'unit' as const, id })), text }, op())).then(() => undefined),
+      postNotice: (input) => replica.update((d) => board.postNotice(d, input, op())).then(() => undefined),
     },
     screen: {
       identity,
@@ -107,7 +112,7 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
       presence: () => ({}),
       alerts: () => [],
       roster: () => opts.roster,
-      directory: opts.directory,
+      stations: opts.stations,
       actions: {
         setStatus: (status, reason) => act((d, c) => board.setUnitStatus(d, { unitId, status, ...(reason ? { reason } : {}) }, c)),
         acceptCall: (callId) => act((d, c) => board.acceptCall(d, { callId, unitId }, c)),
@@ -127,6 +132,8 @@ export async function openStandalone(opts: StandaloneOptions): Promise<Standalon
           await act((d, c) => board.signOff(d, { unitId }, c));
         },
         markRead: (reportId) => act((d, c) => board.markRead(d, { reportId, unitId }, c)),
+        sendMessage: (to, text) => act((d, c) => board.sendMessage(d, { to, text }, c)),
+        markMessageRead: (messageId) => act((d, c) => board.markMessageRead(d, { messageId, unitId }, c)),
       },
     },
   };

@@ -11,6 +11,7 @@
   let noteCall = null;
   let clearCall = null;
   const seenNewCalls = new Set();
+  const seenMessages = new Set();
   let lastActivityPing = 0;
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -62,15 +63,18 @@
       if (audio.state === 'suspended') audio.resume();
     } catch { audio = null; }
   }
-  function beep() {
+  // A new call: three square tones rising at the end; a new message: two softer falling tones,
+  // so the officer can tell them apart without looking.
+  function beep(kind) {
     if (!audio) unlockAudio();
     if (!audio) return;
     const t0 = audio.currentTime;
-    [0, 0.25, 0.5].forEach((dt, i) => {
+    const tones = kind === 'message' ? [[0, 1175], [0.2, 880]] : [[0, 880], [0.25, 880], [0.5, 1320]];
+    tones.forEach(([dt, freq]) => {
       const o = audio.createOscillator();
       const g = audio.createGain();
-      o.type = 'square';
-      o.frequency.value = i === 2 ? 1320 : 880;
+      o.type = kind === 'message' ? 'sine' : 'square';
+      o.frequency.value = freq;
       g.gain.setValueAtTime(0.0001, t0 + dt);
       g.gain.exponentialRampToValueAtTime(0.25, t0 + dt + 0.02);
       g.gain.exponentialRampToValueAtTime(0.0001, t0 + dt + 0.18);
@@ -78,7 +82,8 @@
       o.start(t0 + dt);
       o.stop(t0 + dt + 0.2);
     });
-    body.dataset.beeps = String(Number(body.dataset.beeps || 0) + 1);
+    if (kind === 'message') body.dataset.messageBeeps = String(Number(body.dataset.messageBeeps || 0) + 1);
+    else body.dataset.beeps = String(Number(body.dataset.beeps || 0) + 1);
   }
 
   // ---- views ---------------------------------------------------------------------------------
@@ -106,15 +111,19 @@
   function swap(id, html) {
     const el = $(id);
     if (!el) return;
-    // Keep keyboard focus on the same control across a swap (same data-* key).
+    // Keep keyboard focus on the same control across a swap (same data-* key, or same checkbox).
     const a = document.activeElement;
     let key = null;
-    if (a && el.contains(a)) {
-      for (const attr of ['data-accept', 'data-open-call', 'data-markread', 'data-clear', 'data-note-for']) {
+    if (a && el.contains(a) && a.name === 'to') key = 'input[name="to"][value="' + a.value + '"]';
+    else if (a && el.contains(a)) {
+      for (const attr of ['data-accept', 'data-open-call', 'data-markread', 'data-markmsg', 'data-compose', 'data-clear', 'data-note-for']) {
         if (a.hasAttribute(attr)) { key = '[' + attr + '="' + a.getAttribute(attr) + '"]'; break; }
       }
     }
+    // The compose dialog's recipients are re-rendered when a unit's status changes: keep the ticks.
+    const ticked = new Set([...el.querySelectorAll('input[name="to"]:checked')].map((i) => i.value));
     el.innerHTML = html;
+    el.querySelectorAll('input[name="to"]').forEach((i) => { if (ticked.has(i.value)) i.checked = true; });
     if (key) { const again = el.querySelector(key); if (again) again.focus(); }
   }
 
@@ -141,7 +150,12 @@
     // A call newly dispatched to this unit: beep once per call.
     document.querySelectorAll('#banner [data-new-call]').forEach((el) => {
       const id = el.dataset.newCall;
-      if (!seenNewCalls.has(id)) { seenNewCalls.add(id); beep(); }
+      if (!seenNewCalls.has(id)) { seenNewCalls.add(id); beep('call'); }
+    });
+    // A new message to this unit: beep once per message.
+    document.querySelectorAll('#msg-alert [data-new-message]').forEach((el) => {
+      const id = el.dataset.newMessage;
+      if (!seenMessages.has(id)) { seenMessages.add(id); beep('message'); }
     });
     if (body.dataset.live !== 'true') {
       body.dataset.live = 'true';
@@ -168,6 +182,7 @@
     unlockAudio();
     const d = t.dataset;
     if (d.view) return showView(d.view);
+    if (d.goto) return showView(d.goto);
     if (d.openCall) return openCall(d.openCall);
     if (d.oos) return $('oos-dialog').showModal();
     if (d.status) {
@@ -183,6 +198,8 @@
       return;
     }
     if (d.markread) return void post('/api/reports/' + encodeURIComponent(d.markread) + '/read');
+    if (d.markmsg) return void post('/api/messages/' + encodeURIComponent(d.markmsg) + '/read');
+    if (d.compose !== undefined) return compose(d.compose);
     if (d.noteFor) {
       noteCall = d.noteFor;
       $('note-call').textContent = 'Call ' + noteCall;
@@ -215,6 +232,24 @@
       t.setAttribute('aria-label', 'Switch to ' + (night ? 'day' : 'night') + ' theme');
       return void post('/api/theme', { theme: night ? 'night' : 'day' });
     }
+  });
+
+  // ---- messages: compose to units of the sector and/or dispatch ---------------------------------
+  function compose(to) {
+    $('msg-text').value = '';
+    document.querySelectorAll('#msg-to input[name="to"]').forEach((i) => { i.checked = i.value === to; });
+    $('msg-dialog').showModal();
+    const first = to ? $('msg-text') : document.querySelector('#msg-to input[name="to"]');
+    if (first) first.focus();
+  }
+  $('msg-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const to = [...document.querySelectorAll('#msg-to input[name="to"]:checked')].map((i) => (i.value === 'dispatch' ? { kind: 'dispatch' } : { kind: 'unit', id: i.value }));
+    if (to.length === 0) return toast('Choose at least one recipient', true);
+    const text = $('msg-text').value.trim();
+    if (!text) return;
+    const r = await post('/api/messages', { to, text });
+    if (r.ok) { toast('Message sent'); $('msg-dialog').close(); }
   });
 
   $('note-form').addEventListener('submit', async (e) => {

@@ -10,6 +10,7 @@ import type { Operator } from '../../daemon/operators.js';
 import { formatDuration } from '../../dispatch/clock.js';
 import { lastDecision } from '../../dispatch/operator-actions.js';
 import type { Figures } from '../../dispatch/figures.js';
+import { dispatchForms, sectorMessages } from './inbox.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -147,6 +148,7 @@ export function renderSectors(model: ConsoleModel): Html {
       ${figuresBlock(p, model)}
       <h3>CARE reports</h3>
       ${reports.length === 0 ? html`<p class="empty">None delivered.</p>` : html`<ul class="reports">${reports.map((r) => html`<li><b>${r.title}</b> (beat ${r.beat}, ${time(r.deliveredAt)}): to ${r.recipients.map((x) => x.id).join(', ')}; read by ${Object.keys(r.readBy).join(', ') || 'nobody yet'}</li>`)}</ul>`}
+      ${sectorMessages(p.sector, p.board, overrides)}
     </section>`;
   })}`;
 }
@@ -163,7 +165,7 @@ form{display:inline-flex;gap:.2rem;margin:.1rem 0}input,select,textarea,button{f
 .flash-ok{background:#e6f6e6;padding:.5rem 1rem}.flash-error{background:#fde8e8;padding:.5rem 1rem;color:#900}
 .figures dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem}.figures dt{color:#555}.reason{max-width:28rem}
 .transfer{color:#246}.contested{color:#b00}details.update summary{cursor:pointer;color:#246}
-.care{background:#fff;padding:.5rem 1rem;border-radius:6px}.care label{display:block;margin:.3rem 0}.warn{color:#a60}
+.care{background:#fff;padding:.5rem 1rem;border-radius:6px;margin:1rem 0}.messages .unread{font-weight:600}.care label{display:block;margin:.3rem 0}.warn{color:#a60}
 `;
 
 // Countdowns tick from the server's clock (skew measured at load); the boards refresh every 15 s
@@ -197,5 +199,6 @@ ${careAllowed
 <label>Report <textarea name="body" required maxlength="20000" rows="6" cols="80"></textarea></label>
 <button>Deliver to the beat officers and supervisors</button></form></section>`
   : ''}
+${model.operator.role === 'dispatcher' || model.operator.role === 'watch_commander' ? dispatchForms(model.sectors, model.beats) : ''}
 </main><script>${raw(SCRIPT)}</script></body></html>`;
 }

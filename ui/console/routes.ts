@@ -11,6 +11,7 @@ import type { Department } from '../../daemon/department.js';
 import type { Operator } from '../../daemon/operators.js';
 import type { PrecinctDispatch } from '../../dispatch/station.js';
 import * as actions from '../../dispatch/operator-actions.js';
+import * as inboxActions from '../../dispatch/inbox-actions.js';
 import { computeFigures } from '../../dispatch/figures.js';
 import { activeShifts } from '../../dispatch/schedule.js';
 import { renderConsolePage, renderSectors, type ConsoleModel, type SectorPanel } from './page.js';
@@ -161,6 +162,54 @@ export function createConsole(deps: ConsoleDeps): Hono<Env> {
         incidentAt,
       });
       return `report ${r.id} delivered to ${r.recipients.map((x) => x.id).join(', ')}`;
+    });
+  });
+
+  // Messages and notices (dispatch/inbox-actions.ts): the API's rules, recorded the same way.
+  app.post('/console/messages', async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const picked = ([] as unknown[]).concat(body.to ?? []).filter((v): v is string => typeof v === 'string');
+    const text = typeof body.text === 'string' ? body.text.trim() : '';
+    return act(c, 'dispatch-message', async () => {
+      if (picked.length === 0) throw new actions.ActionError(400, 'invalid', 'to', 'choose at least one unit');
+      const bySector = new Map<string, string[]>();
+      for (const v of picked) {
+        const [sector, unit] = v.split('/');
+        if (!sector || !unit) throw new actions.ActionError(400, 'invalid', 'to', `not a sector/unit pair: ${v}`);
+        bySector.set(sector, [...(bySector.get(sector) ?? []), unit]);
+      }
+      const sent: string[] = [];
+      for (const [sector, to] of bySector) {
+        const m = await inboxActions.sendDispatchMessage(actionDeps(), c.get('operator'), { sector, to, text });
+        deps.log.info({ audit: true, operator: c.get('operator').id, message: m.id, sector, to }, 'message to units sent');
+        sent.push(...to);
+      }
+      return `message sent to ${sent.join(', ')}`;
+    });
+  });
+  app.post('/console/messages/:sector/:id/read', async (c) => {
+    const { sector, id } = c.req.param();
+    return act(c, `messages-${sector}`, async () => {
+      await inboxActions.markDispatchRead(actionDeps(), c.get('operator'), sector, id);
+      deps.log.info({ audit: true, operator: c.get('operator').id, message: id, sector }, 'message to dispatch read');
+      return `message ${id} marked read`;
+    });
+  });
+  app.post('/console/notices', async (c) => {
+    const f = await form(c);
+    return act(c, 'notice', async () => {
+      // datetime-local has no zone: the form says UTC.
+      const startsAt = Date.parse(`${f.startsAt ?? ''}Z`);
+      if (!f.startsAt || Number.isNaN(startsAt)) throw new actions.ActionError(400, 'invalid', 'startsAt', 'give the meeting time');
+      const posted = await inboxActions.postWatchNotice(actionDeps(), c.get('operator'), {
+        title: f.title ?? '',
+        startsAt,
+        place: f.place ?? '',
+        ...(f.details ? { details: f.details } : {}),
+        ...(f.beat ? { beat: f.beat } : {}),
+      });
+      deps.log.info({ audit: true, operator: c.get('operator').id, notices: posted.map((p) => `${p.sector}/${p.notice.id}`) }, 'watch meeting notice posted');
+      return `notice posted to sector ${posted.map((p) => p.sector).join(', ')}`;
     });
   });
 

@@ -2,11 +2,10 @@
 // The daemon renders them (one renderer, typed, tested with app.request) and pushes only those
 // that changed over SSE; the page's script swaps them in. While nobody is signed on, or the
 // screen is locked, the board's fragments are empty: nothing of the sector shows on a locked car.
-import { isClosedCallState, type BoardView, type CallView, type UnitView } from '../../sync/schema.js';
+import { isClosedCallState, type BoardView, type CallView, type MessageParty, type MessageView, type UnitView } from '../../sync/schema.js';
 import type { AvlPosition } from '../../sync/avl.js';
-import type { Department } from '../../daemon/department.js';
+import type { Department, Station } from '../../daemon/department.js';
 import { DISPOSITIONS } from '../../sync/registries/dispositions.js';
-import type { Directory } from '../directory.js';
 import type { SessionView } from '../session.js';
 import type { UnitIdentity, VehicleHealth } from '../screen.js';
 import { h, type Markup } from './html.js';
@@ -21,12 +20,13 @@ export interface ScreenModel {
   positions: Record<string, AvlPosition>;
   session: SessionView;
   department: Department;
-  directory: Directory;
+  /** The department's station directory (daemon/department.ts loadStations). */
+  stations: Station[];
   projection: Projection | undefined;
   now: number;
 }
 
-export const FRAGMENT_IDS = ['hdr-status', 'hdr-call', 'hdr-gps', 'hdr-modem', 'hdr-link', 'banner', 'alerts', 'queue', 'detail', 'map-dyn', 'inbox', 'beat', 'lock-info'] as const;
+export const FRAGMENT_IDS = ['hdr-status', 'hdr-call', 'hdr-gps', 'hdr-modem', 'hdr-link', 'banner', 'msg-alert', 'alerts', 'queue', 'detail', 'map-dyn', 'inbox', 'inbox-count', 'msg-to', 'beat', 'lock-info'] as const;
 export type FragmentId = (typeof FRAGMENT_IDS)[number];
 export type Fragments = Record<FragmentId, string>;
 
@@ -179,8 +179,9 @@ function detail(m: ScreenModel): string {
         </section>
         <section><h3>Beat ${c.beat}: known hazards and problems</h3>
           ${beat && (beat.profile.crimeProblems.length || beat.profile.characteristics)
-            ? h`${beat.profile.characteristics ? h`<p>${beat.profile.characteristics}</p>` : ''}<ul class="hazards">${beat.profile.crimeProblems.map((p) => h`<li>${p}</li>`)}</ul>`
-            : h`<p class="muted">No beat profile on the board.</p>`}
+            ? h`<p class="muted source">From the beat profile of ${c.beat}${beat.updatedAt ? ` (updated ${new Date(beat.updatedAt).toISOString().slice(0, 10)})` : ''}: the beat's crime problems, not a premise history of this address.</p>
+              ${beat.profile.characteristics ? h`<p>${beat.profile.characteristics}</p>` : ''}<ul class="hazards">${beat.profile.crimeProblems.map((p) => h`<li>${p}</li>`)}</ul>`
+            : h`<p class="muted">No beat profile on the board: no known hazards for beat ${c.beat}.</p>`}
           <h3>Timeline</h3><ol class="timeline">${c.history
             .filter((e) => e.event !== 'note')
             .map((e) => h`<li><time>${clock(e.at)}</time> ${EVENT_LABEL[e.event] ?? e.event}${e.unitId ? ` · ${callSign(view, e.unitId)}` : ''}${e.reason ? h` <small class="muted">${e.reason}</small>` : ''}</li>`)}</ol>
@@ -192,19 +193,62 @@ function detail(m: ScreenModel): string {
     .join('');
 }
 
+/** What this unit's inbox holds: messages to or from it, its CARE reports, the sector's notices. */
+interface InboxItems {
+  messages: MessageView[];
+  unreadMessages: MessageView[];
+  reports: BoardView['inbox'][string][];
+  unreadReports: number;
+  notices: BoardView['notices'][string][];
+  unreadNotices: number;
+}
+
+const addressedTo = (msg: MessageView, unit: string) => msg.to.some((p) => p.kind === 'unit' && p.id === unit);
+
+function inboxItems(view: BoardView, m: ScreenModel): InboxItems {
+  const unit = m.identity.unitId;
+  const messages = Object.values(view.messages)
+    .filter((x) => addressedTo(x, unit) || (x.from.kind === 'unit' && x.from.id === unit))
+    .sort((a, b) => b.sentAt - a.sentAt || (a.id < b.id ? 1 : -1));
+  const unreadMessages = messages.filter((x) => addressedTo(x, unit) && x.readBy[unit] === undefined);
+  const reports = Object.values(view.inbox)
+    .filter((r) => r.recipients.some((x) => x.id === unit) || r.beat === m.identity.homeBeat)
+    .sort((a, b) => Number(a.readBy[unit] !== undefined) - Number(b.readBy[unit] !== undefined) || b.deliveredAt - a.deliveredAt);
+  const unreadReports = reports.filter((r) => r.readBy[unit] === undefined && r.recipients.some((x) => x.id === unit)).length;
+  const notices = Object.values(view.notices).sort((a, b) => a.startsAt - b.startsAt);
+  const unreadNotices = notices.filter((n) => n.readBy[unit] === undefined).length;
+  return { messages, unreadMessages, reports, unreadReports, notices, unreadNotices };
+}
+
+function partyLabel(view: BoardView, p: MessageParty, me: string): string {
+  if (p.kind === 'dispatch') return 'Dispatch';
+  return p.id === me ? 'this unit' : callSign(view, p.id);
+}
+
+/** Date and time for things days away (meetings), to the minute. */
+const dayTime = (ms: number) => `${new Date(ms).toDateString().slice(0, 10)}, ${clock(ms)}`;
+
 function inbox(m: ScreenModel): string {
   const view = m.board;
   if (!view) return '';
   const unit = m.identity.unitId;
-  const reports = Object.values(view.inbox)
-    .filter((r) => r.recipients.some((x) => x.id === unit) || r.beat === m.identity.homeBeat)
-    .sort((a, b) => Number(a.readBy[unit] !== undefined) - Number(b.readBy[unit] !== undefined) || b.deliveredAt - a.deliveredAt);
-  const unread = reports.filter((r) => r.readBy[unit] === undefined && r.recipients.some((x) => x.id === unit)).length;
-  const notices = m.directory.notices.filter((n) => n.precinct === m.identity.precinct && (!n.beat || m.department.sectors[m.identity.sector]?.beats.includes(n.beat)));
-  const myCall = view.units[unit]?.callId;
-  return h`<section aria-labelledby="care-h"><h2 id="care-h">CARE reports <span class="count">${unread} unread</span></h2>
-    ${reports.length
-      ? h`<ul class="reports">${reports.map((r) => {
+  const it = inboxItems(view, m);
+  const messageRow = (x: MessageView) => {
+    const toMe = addressedTo(x, unit);
+    const unread = toMe && x.readBy[unit] === undefined;
+    const replyTo = x.from.kind === 'dispatch' ? 'dispatch' : x.from.id;
+    const readers = x.to.filter((p) => x.readBy[p.id] !== undefined).map((p) => partyLabel(view, p, unit));
+    return h`<li class="${unread ? 'unread' : ''}" data-message="${x.id}"><h3>${unread ? h`<span class="tag">Unread</span> ` : ''}From ${partyLabel(view, x.from, unit)} to ${x.to.map((p) => partyLabel(view, p, unit)).join(', ')} <time class="muted">${clock(x.sentAt)}</time></h3>
+      <p class="msg-text">${x.text}</p>
+      <div class="row-actions">${unread ? h`<button type="button" class="primary" data-markmsg="${x.id}">Mark read</button>` : toMe ? h`<span class="muted">Read ${clock(x.readBy[unit] ?? 0)}</span>` : h`<span class="muted">${readers.length ? `Read by ${readers.join(', ')}` : 'Not read yet'}</span>`}
+      ${toMe ? h`<button type="button" data-compose="${replyTo}">Reply</button>` : ''}</div></li>`;
+  };
+  return h`<section aria-labelledby="msg-h"><h2 id="msg-h">Messages <span class="count">${it.unreadMessages.length} unread</span></h2>
+      <p><button type="button" class="primary big" data-compose="">New message…</button></p>
+      ${it.messages.length ? h`<ul class="reports messages">${it.messages.map(messageRow)}</ul>` : h`<p class="muted">No messages to or from this unit.</p>`}</section>
+    <section aria-labelledby="care-h"><h2 id="care-h">CARE reports <span class="count">${it.unreadReports} unread</span></h2>
+    ${it.reports.length
+      ? h`<ul class="reports">${it.reports.map((r) => {
           const read = r.readBy[unit];
           const recipient = r.recipients.some((x) => x.id === unit);
           return h`<li class="${read === undefined && recipient ? 'unread' : ''}" data-report="${r.id}"><h3>${read === undefined && recipient ? h`<span class="tag">Unread</span> ` : ''}${r.title}</h3>
@@ -212,12 +256,48 @@ function inbox(m: ScreenModel): string {
             ${recipient ? (read === undefined ? h`<button type="button" data-markread="${r.id}">Mark read</button>` : h`<p class="muted">Read ${clock(read)}</p>`) : h`<p class="muted">For the beat officer and supervisors.</p>`}</li>`;
         })}</ul>`
       : h`<p class="muted">No reports for this unit or beat.</p>`}</section>
-    <section aria-labelledby="msg-h"><h2 id="msg-h">Messages</h2>
-      <p>${myCall ? h`Messages to dispatch go into the narrative of your current call (${view.calls[myCall]?.cadNumber ?? myCall}).` : 'Take a call to send notes to dispatch through its narrative.'}
-      Unit-to-unit messages are not on the sector board yet.</p>
-      ${myCall ? h`<button type="button" class="big" data-note-for="${myCall}">Message dispatch…</button>` : ''}</section>
-    <section aria-labelledby="nw-h"><h2 id="nw-h">Neighborhood watch meetings</h2>
-      ${notices.length ? h`<ul class="plain notices">${notices.map((n) => h`<li><strong>${n.title}</strong>${n.beat ? ` (beat ${n.beat})` : ''}<br>${n.when} · ${n.place}${n.contact ? h`<br><small>${n.contact}</small>` : ''}</li>`)}</ul>` : h`<p class="muted">No meetings listed.</p>`}</section>`.value;
+    <section aria-labelledby="nw-h"><h2 id="nw-h">Neighborhood watch meetings <span class="count">${it.unreadNotices} unread</span></h2>
+      ${it.notices.length
+        ? h`<ul class="reports notices">${it.notices.map((n) => {
+            const read = n.readBy[unit];
+            return h`<li class="${read === undefined ? 'unread' : ''}" data-notice="${n.id}"><h3>${read === undefined ? h`<span class="tag">Unread</span> ` : ''}${n.title}${n.beat ? ` (beat ${n.beat})` : ''}</h3>
+              <p><time>${dayTime(n.startsAt)}</time> · ${n.place}</p>${n.details ? h`<p>${n.details}</p>` : ''}
+              ${read === undefined ? h`<button type="button" data-markread="${n.id}">Mark read</button>` : h`<p class="muted">Read ${clock(read)}</p>`}</li>`;
+          })}</ul>`
+        : h`<p class="muted">No meetings announced by the precinct.</p>`}</section>`.value;
+}
+
+/** The unread total on the Inbox tab: messages, CARE reports and notices for this unit. */
+function inboxCount(m: ScreenModel): string {
+  if (!m.board) return '';
+  const it = inboxItems(m.board, m);
+  const n = it.unreadMessages.length + it.unreadReports + it.unreadNotices;
+  return n > 0 ? h`<span class="badge" aria-label="${n} unread">${n}</span>`.value : '';
+}
+
+/** New messages to this unit, on every view, until read (the script beeps once per message). */
+function messageAlert(m: ScreenModel): string {
+  if (!m.board) return '';
+  const view = m.board;
+  const unread = inboxItems(view, m).unreadMessages.slice(0, 3);
+  return unread
+    .map(
+      (x) =>
+        h`<div class="new-msg" data-new-message="${x.id}" role="alert"><span class="nc-title">MESSAGE</span> <span class="msg-line">from <strong>${partyLabel(view, x.from, m.identity.unitId)}</strong> <time>${clock(x.sentAt)}</time>: <span class="msg-text">${x.text.length > 140 ? `${x.text.slice(0, 139)}…` : x.text}</span></span>
+        <span class="nc-actions"><button type="button" class="primary" data-markmsg="${x.id}">Mark read</button><button type="button" data-goto="inbox">Inbox</button></span></div>`.value,
+    )
+    .join('');
+}
+
+/** Recipients offered in the compose dialog: dispatch and the other units of the sector. */
+function messageRecipients(m: ScreenModel): string {
+  if (!m.board) return '';
+  const view = m.board;
+  const others = Object.values(view.units)
+    .filter((u) => u.id !== m.identity.unitId)
+    .sort((a, b) => a.callSign.localeCompare(b.callSign));
+  const choice = (value: string, label: Markup | string) => h`<label class="choice"><input type="checkbox" name="to" value="${value}"> ${label}</label>`;
+  return h`${choice('dispatch', h`<strong>Dispatch</strong>`)}${others.map((u) => choice(u.id, h`<strong>${u.callSign}</strong> <small class="muted">beat ${u.homeBeat} · ${STATUS_LABEL[u.status]}</small>`))}`.value;
 }
 
 function beatPage(m: ScreenModel): string {
@@ -226,8 +306,8 @@ function beatPage(m: ScreenModel): string {
   const id = m.identity.homeBeat;
   const beat = view.beats[id];
   const plans = beat ? Object.values(beat.plans).sort((a, b) => b.updatedAt - a.updatedAt) : [];
-  const stations = m.directory.stations.filter((s) => s.precinct === m.identity.precinct).sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'precinct' ? -1 : 1));
-  const others = m.directory.stations.filter((s) => s.precinct !== m.identity.precinct && s.kind === 'precinct');
+  const stations = m.stations.filter((s) => s.precinct === m.identity.precinct).sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'precinct' ? -1 : 1));
+  const others = m.stations.filter((s) => s.precinct !== m.identity.precinct && s.kind === 'precinct');
   return h`<section aria-labelledby="bp-h"><h2 id="bp-h">Beat ${id}${beat && beat.name !== id ? ` · ${beat.name}` : ''}: profile</h2>
     ${beat
       ? h`<p>${beat.profile.characteristics || h`<span class="muted">No description.</span>`}</p>
@@ -261,11 +341,14 @@ export function renderFragments(m: ScreenModel): Fragments {
   return {
     ...header(m),
     banner: banner(m),
+    'msg-alert': messageAlert(m),
     alerts: alerts(m),
     queue: queue(m),
     detail: detail(m),
     'map-dyn': m.projection ? dynamicLayer(m.board, m.board ? m.positions : {}, m.identity.unitId, m.projection).value : '',
     inbox: inbox(m),
+    'inbox-count': inboxCount(m),
+    'msg-to': messageRecipients(m),
     beat: beatPage(m),
     'lock-info': lockInfo(m),
   };

@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDepartment } from '../../../daemon/department.js';
-import { SAMPLE_DEPARTMENT } from '../../../daemon/config.js';
+import { loadDepartment, loadStations } from '../../../daemon/department.js';
+import { SAMPLE_DEPARTMENT, SAMPLE_STATIONS } from '../../../daemon/config.js';
 import { departmentPriority, loadRecordedCalls, locateBeat, splitCsvLine } from '../../../daemon/sample-calls.js';
 
 describe('sample department (Seattle PD beats)', () => {
@@ -37,5 +40,24 @@ describe('sample department (Seattle PD beats)', () => {
   it('splits quoted CSV fields and maps priorities', () => {
     expect(splitCsvLine('1,"a, b","say ""hi""",NULL')).toEqual(['1', 'a, b', 'say "hi"', 'NULL']);
     expect([1, 2, 3, 4, 7].map(departmentPriority)).toEqual([1, 2, 3, 4, 4]);
+  });
+});
+
+describe('station directory', () => {
+  it('loads the sample department stations and names the bad field of a broken file', async () => {
+    const stations = await loadStations(SAMPLE_STATIONS);
+    expect(stations.find((s) => s.id === 'N-BAL')).toMatchObject({ kind: 'neighborhood', precinct: 'N', phone: '(555) 010-4411' });
+    const dir = await mkdtemp(join(tmpdir(), 'mdt-stations-'));
+    try {
+      const file = join(dir, 'stations.json');
+      await writeFile(file, JSON.stringify({ v: 1, stations: [{ id: 'X', name: 'X', kind: 'kiosk', precinct: 'N', address: 'a', phone: '123' }] }));
+      await expect(loadStations(file)).rejects.toThrow(/stations\.0\.kind/);
+      // The old directory format carried notices: the error says where they went.
+      await writeFile(file, JSON.stringify({ v: 1, stations: [], notices: [] }));
+      await expect(loadStations(file)).rejects.toThrow(/posted at the precinct/);
+      await expect(loadStations(join(dir, 'missing.json'))).rejects.toThrow(/ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
 // rewrite the log, and keeps its board exactly as it was; honest changes go through.
 import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setUnitStatus, signOn, upsertUnit, createCall, addNote } from '../../../sync/board.js';
+import { setUnitStatus, signOn, upsertUnit, createCall, addNote, deliverReport, markMessageRead, markRead, postNotice, sendMessage } from '../../../sync/board.js';
 import { authorshipViolation } from '../../../sync/author-guard.js';
 import type { OpContext, StoredBoard, UnitId, VehicleId } from '../../../sync/schema.js';
 import { node, PRECINCT, tempDir, Wire, type Node } from './sync-pair.js';
@@ -95,6 +95,67 @@ describe('author binding', () => {
     expect(String(precinct.replica.doc.callLog[key]!.by.id)).not.toBe('V1');
   });
 
+  it('accepts a message from its own unit and its own read receipts; refuses forged senders and receipts', async () => {
+    const care = (at: number): OpContext => ({ by: { kind: 'operator', operatorId: 'c1', role: 'care' }, at });
+    await precinct.replica.update((d) => deliverReport(d, { id: 'R1', beat: 'B1', title: 'Hit and run', body: 'insurance', incidentAt: T, recipients: [{ kind: 'unit', id: 'U1' }, { kind: 'unit', id: 'U2' }] }, care(T + 100)));
+    await precinct.replica.update((d) => sendMessage(d, { id: 'M-D', to: [{ kind: 'unit', id: 'U1' }, { kind: 'unit', id: 'U2' }], text: 'Briefing at 14:00' }, dispatcher(T + 200)));
+    await precinct.replica.update((d) => postNotice(d, { id: 'W1', title: 'Block watch', startsAt: T + 86_400_000, place: 'Station' }, dispatcher(T + 300)));
+    await wire.settle();
+    // Honest: a message as U1, receipts for U1 on a report, a message and a notice.
+    await car.replica.update((d) => sendMessage(d, { id: 'M1', to: [{ kind: 'unit', id: 'U2' }, { kind: 'dispatch' }], text: 'Need cover at 1 Main' }, asCar('V1', 'U1', T + 1000)));
+    await car.replica.update((d) => markRead(d, { reportId: 'R1', unitId: 'U1' }, asCar('V1', 'U1', T + 1100)));
+    await car.replica.update((d) => markMessageRead(d, { messageId: 'M-D', unitId: 'U1' }, asCar('V1', 'U1', T + 1200)));
+    await car.replica.update((d) => markRead(d, { reportId: 'W1', unitId: 'U1' }, asCar('V1', 'U1', T + 1300)));
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(0);
+    const v = precinct.replica.view();
+    expect(v.messages.M1?.from).toEqual({ kind: 'unit', id: 'U1' });
+    expect(Object.keys(v.inbox.R1!.readBy)).toEqual(['U1']);
+    expect(Object.keys(v.messages['M-D']!.readBy)).toEqual(['U1']);
+    expect(Object.keys(v.notices.W1!.readBy)).toEqual(['U1']);
+
+    // Forged: a message that claims to come from U2, signed by V1/U1 as the guard expects.
+    const before = A.getHeads(precinct.replica.doc);
+    const s = (v: string) => new A.ImmutableString(v);
+    await car.replica.update((d) =>
+      A.change(d, (x: StoredBoard) => {
+        x.inbox.M2 = { kind: s('message'), from: { kind: s('unit'), id: s('U2') }, text: s('from U2, honestly'), deliveredAt: T + 2000, by: { kind: s('vehicle'), id: s('V1'), unit: s('U1') }, recipients: [{ kind: s('dispatch'), id: s('dispatch') }], readBy: {} };
+      }),
+    );
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(A.getHeads(precinct.replica.doc)).toEqual(before);
+    expect(precinct.replica.view().messages.M2).toBeUndefined();
+  });
+
+  it("refuses a car writing U2's read receipt", async () => {
+    const care = (at: number): OpContext => ({ by: { kind: 'operator', operatorId: 'c1', role: 'care' }, at });
+    await precinct.replica.update((d) => deliverReport(d, { id: 'R1', beat: 'B1', title: 'Hit and run', body: 'insurance', incidentAt: T, recipients: [{ kind: 'unit', id: 'U2' }] }, care(T + 100)));
+    await wire.settle();
+    // The car's own check would refuse this; a compromised car writes the receipt directly.
+    await car.replica.update((d) =>
+      A.change(d, (x: StoredBoard) => {
+        x.inbox.R1!.readBy.U2 = T + 1000;
+      }),
+    );
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(precinct.replica.view().inbox.R1?.readBy).toEqual({});
+  });
+
+  it('refuses an existing log entry replaced whole by one the car signs itself', async () => {
+    const key = Object.keys(car.replica.doc.callLog)[0]!;
+    const s = (v: string) => new A.ImmutableString(v);
+    await car.replica.update((d) =>
+      A.change(d, (x: StoredBoard) => {
+        x.callLog[key] = { event: s('cancelled'), at: T + 1000, by: { kind: s('vehicle'), id: s('V1'), unit: s('U1') } };
+      }),
+    );
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+    expect(precinct.replica.view().calls.C1?.state).toBe('pending');
+  });
+
   it('refuses sync from a peer that is not a registered vehicle', async () => {
     const stranger = await node(wire, tmp.dir, 'V9');
     await stranger.sync.hello(PRECINCT);
@@ -123,5 +184,32 @@ describe('authorshipViolation rules', () => {
     expect(authorshipViolation([put(['callLog', 'C1~x'], {})], who)).toMatch(/no author/);
     expect(authorshipViolation([{ action: 'del', path: ['callLog', 'C1~y'] } as A.Patch], who)).toMatch(/append-only/);
     expect(authorshipViolation([...entry('callLog', 'C1~z', 'V1'), put(['callLog', 'C1~z', 'unit'], new A.ImmutableString('U2'))], who)).toMatch(/names unit U2/);
+    // Replacing an entry that was on the board before is not a creation.
+    expect(authorshipViolation(entry('unitLog', 'U1~x', 'V1'), who, (root, key) => root === 'unitLog' && key === 'U1~x')).toMatch(/append-only/);
+  });
+
+  it('inbox: only messages from the own unit, only own read receipts, nothing else', () => {
+    const s = (v: string) => new A.ImmutableString(v);
+    const message = (key: string, kind: string, fromKind: string, fromId: string, by = 'V1') => [
+      ...entry('inbox', key, by),
+      put(['inbox', key, 'kind'], s(kind)),
+      put(['inbox', key, 'from'], {}),
+      put(['inbox', key, 'from', 'kind'], s(fromKind)),
+      put(['inbox', key, 'from', 'id'], s(fromId)),
+      put(['inbox', key, 'readBy'], {}),
+    ];
+    expect(authorshipViolation(message('M1', 'message', 'unit', 'U1'), who)).toBeUndefined();
+    expect(authorshipViolation(message('M1', 'message', 'unit', 'U2'), who)).toMatch(/from unit U2, bound to U1/);
+    expect(authorshipViolation(message('M1', 'message', 'dispatch', 'dispatch'), who)).toMatch(/from dispatch/);
+    expect(authorshipViolation(message('M1', 'message', 'unit', 'U1', 'V2'), who)).toMatch(/author V2/);
+    expect(authorshipViolation(message('R9', 'notice', 'unit', 'U1'), who)).toMatch(/adds only messages/);
+    expect(authorshipViolation(message('M1', 'message', 'unit', 'U1'), who, (root, key) => root === 'inbox' && key === 'M1')).toMatch(/written once/);
+    expect(authorshipViolation([...message('M1', 'message', 'unit', 'U1'), put(['inbox', 'M1', 'readBy', 'U2'], 5)], who)).toMatch(/read receipt U2/);
+    expect(authorshipViolation([put(['inbox', 'R1', 'readBy', 'U1'], 5)], who)).toBeUndefined();
+    expect(authorshipViolation([put(['inbox', 'R1', 'readBy', 'U2'], 5)], who)).toMatch(/read receipt U2/);
+    expect(authorshipViolation([put(['inbox', 'R1', 'readBy', 'U1'], 'soon')], who)).toMatch(/read receipt U1/);
+    expect(authorshipViolation([put(['inbox', 'R1', 'readBy'], {})], who)).toMatch(/read receipt/);
+    expect(authorshipViolation([put(['inbox', 'R1', 'title'], s('changed'))], who)).toMatch(/edits existing inbox\/R1/);
+    expect(authorshipViolation([{ action: 'del', path: ['inbox', 'R1'] } as A.Patch], who)).toMatch(/written once/);
   });
 });

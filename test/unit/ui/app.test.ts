@@ -92,9 +92,71 @@ describe('in-car screen routes', () => {
     expect(page).toContain('Vehicle prowls in the Shilshole marina lots');
     expect(page).toContain('Ballard Neighborhood Station');
     expect(page).toContain('(555) 010-4411');
-    expect(page).toContain('Ballard block watch captains');
+    expect(page).toContain('Ballard block watch captains'); // a seeded watch meeting notice
     expect((await fx.post('/api/reports/CARE-B1-0001/read')).status).toBe(200);
     expect(fx.sa.replica.view().inbox['CARE-B1-0001']?.readBy.NB11).toBeTypeOf('number');
+  });
+
+  it('sends a message to a unit and to dispatch; bad input names the field and writes nothing', async () => {
+    fx = await signedOn();
+    const page = await (await fx.ui.app.request('/')).text();
+    // The compose dialog offers dispatch and the other unit of the sector, never this unit.
+    expect(page).toMatch(/id="msg-to"[\s\S]*value="dispatch"[\s\S]*value="NB21"/);
+    expect(page).not.toContain('name="to" value="NB11"');
+    expect((await fx.post('/api/messages', { to: [{ kind: 'unit', id: 'NB21' }, { kind: 'dispatch' }], text: '  Covering B2 until 15:00 ' })).status).toBe(200);
+    const sent = Object.values(fx.sa.replica.view().messages);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ from: { kind: 'unit', id: 'NB11' }, to: [{ kind: 'unit', id: 'NB21' }, { kind: 'dispatch', id: 'dispatch' }], text: 'Covering B2 until 15:00' });
+    const refused = async (b: unknown) => {
+      const res = await fx!.post('/api/messages', b);
+      return { status: res.status, body: (await res.json()) as { field?: string } };
+    };
+    expect(await refused({ to: [], text: 'x' })).toMatchObject({ status: 400, body: { field: 'to' } });
+    expect(await refused({ to: [{ kind: 'dispatch' }], text: '   ' })).toMatchObject({ status: 400, body: { field: 'text' } });
+    expect(await refused({ to: [{ kind: 'unit', id: '<b>' }], text: 'x' })).toMatchObject({ status: 400, body: { field: 'to.0.id' } });
+    expect(await refused({ to: [{ kind: 'unit', id: 'NB99' }], text: 'x' })).toMatchObject({ status: 409, body: { field: 'to[0].id' } });
+    expect(await refused({ to: [{ kind: 'unit', id: 'NB11' }], text: 'x' })).toMatchObject({ status: 409, body: { field: 'to[0]' } });
+    expect(Object.keys(fx.sa.replica.view().messages)).toHaveLength(1);
+    // Without the CSRF token nothing is sent.
+    const noToken = await fx.ui.app.request('/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: [{ kind: 'dispatch' }], text: 'x' }) });
+    expect(noToken.status).toBe(403);
+  });
+
+  it('a message to this unit alerts on every view, counts on the inbox tab, and is marked read', async () => {
+    fx = await signedOn();
+    const unread = (page: string) => Number(/<span id="inbox-count"><span class="badge" aria-label="(\d+) unread">\1<\/span>/.exec(page)?.[1]);
+    // The seeded sample: one CARE report and the sector's three watch meetings.
+    expect(unread(await (await fx.ui.app.request('/')).text())).toBe(4);
+    await fx.sa.dispatcher.sendMessage(['NB11'], 'Call the desk about the <b>tow</b>');
+    const id = Object.keys(fx.sa.replica.view().messages)[0]!;
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toContain(`data-new-message="${id}"`);
+    expect(page).toContain('Call the desk about the &lt;b&gt;tow&lt;/b&gt;');
+    expect(unread(page)).toBe(5);
+    expect((await fx.post(`/api/messages/${id}/read`)).status).toBe(200);
+    expect(fx.sa.replica.view().messages[id]?.readBy.NB11).toBeTypeOf('number');
+    const after = await (await fx.ui.app.request('/')).text();
+    expect(after).not.toContain('data-new-message=');
+    expect(unread(after)).toBe(4);
+    expect((await fx.post('/api/messages/NOPE/read')).status).toBe(409);
+  });
+
+  it('lists watch meeting notices from the board and marks them read', async () => {
+    fx = await signedOn();
+    const startsAt = Date.now() + 3 * 86_400_000;
+    await fx.sa.dispatcher.postNotice({ id: 'W-1', title: 'Ballard block watch captains', beat: 'B1', startsAt, place: 'Ballard Neighborhood Station', details: 'Vehicle prowls at the marina' });
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toContain('Ballard block watch captains');
+    expect(page).toContain('data-markread="W-1"');
+    expect((await fx.post('/api/reports/W-1/read')).status).toBe(200);
+    expect(fx.sa.replica.view().notices['W-1']?.readBy.NB11).toBeTypeOf('number');
+  });
+
+  it('says where the call detail\'s hazards come from', async () => {
+    fx = await signedOn();
+    await fx.sa.dispatcher.createCall({ cadNumber: 'C7', type: 'Prowler', priority: 3, address: '6500 24th Ave NW', beat: 'B1' });
+    const page = await (await fx.ui.app.request('/')).text();
+    expect(page).toMatch(/From the beat profile of B1[^<]*: the beat's crime problems, not a premise history of this address/);
   });
 
   it('escapes what comes from the board: a call type cannot inject markup', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { createVehicleUi, type VehicleUi, type VehicleUiOptions } from '../../../ui/app.js';
 import { openStandalone, type Standalone } from '../../../ui/standalone.js';
-import { loadDirectory, SAMPLE_DIRECTORY } from '../../../ui/directory.js';
+import { loadStations } from '../../../daemon/department.js';
+import { SAMPLE_STATIONS } from '../../../daemon/config.js';
 import { hashPin, type Roster } from '../../../sync/roster.js';
 import { sampleDepartment, testLogger } from '../../helpers/fleet.js';
 import type { Logger } from '../../../sync/logger.js';
@@ -50,7 +51,7 @@ export async function openUi(opts: Partial<VehicleUiOptions> & { roster?: Roster
     department,
     identity: { vehicleId: 'V1001', unitId: 'NB11', callSign: 'B1-1', sector: 'B', precinct: 'N', homeBeat: 'B1' },
     roster,
-    directory: await loadDirectory(SAMPLE_DIRECTORY),
+    stations: await loadStations(SAMPLE_STATIONS),
     otherUnits: [{ id: 'NB21', homeBeat: 'B2' }],
   });
   const log = opts.log ?? testLogger();
