@@ -61,6 +61,9 @@ describe('sync state persistence', () => {
     await car.sync.hello(PRECINCT);
     await wire.settle();
     expect(precinct.replica.view().units.U1?.status).toBe('en_route');
+    // Saved states are written behind: let them land before the directory is removed.
+    await s.car.flush();
+    await s.precinct.flush();
     await car.store.close();
     await precinct.store.close();
     return wire.bytes;
