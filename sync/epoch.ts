@@ -28,6 +28,18 @@ export function epochFor(at: number, clock: EpochClock = DEFAULT_EPOCH_CLOCK): s
   return local.toISOString().slice(0, 10);
 }
 
+/**
+ * The service day of an instant in an IANA time zone (DST-aware), as `YYYY-MM-DD`: the id the
+ * precinct gives the epoch it opens at its daily cut. `current` is the epoch being closed: a second
+ * cut on the same day (a manual rollover) gets `.2`, `.3`, … so ids never repeat.
+ */
+export function nextEpochId(current: string, at: number, timeZone?: string): string {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at));
+  if (current !== day && !current.startsWith(`${day}.`)) return day;
+  const n = current === day ? 1 : Number(current.slice(day.length + 1)) || 1;
+  return `${day}.${n + 1}`;
+}
+
 function isOpen(doc: StoredBoard, callId: string, events: Record<string, StoredCallEvent>): boolean {
   const call = doc.calls[callId];
   if (!call) return false;
