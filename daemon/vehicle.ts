@@ -164,6 +164,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
         stateStore: syncStates,
       }) as PeerSync<unknown>,
     ctx,
+    self: { vehicleId, unitId },
     log: log.child({ component: 'board' }),
   });
   const replica = epochs.live;

@@ -1,7 +1,8 @@
 // A car's side of epochs. The car never cuts by its own clock: it follows the epoch its home
 // precinct announces (sync/epoch-announce.ts). On an announcement it opens the new epoch's
 // document and syncs it; once the precinct's carry-over has arrived it forwards its own late
-// edits from the old epoch (notes or statuses made offline across the cut), switches the live
+// edits from the old epoch (notes or statuses made offline across the cut; only its own, see
+// forwardLateEdits), switches the live
 // board (the screen just sees a change) and keeps the old epoch syncing as a trailing document
 // until the precinct holds every change of it and has closed it; then the car drops its copy.
 //
@@ -13,7 +14,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { docIdOf } from './board.js';
 import type { FileDocStore } from './doc-store.js';
 import { decodeEnvelope } from './envelope.js';
-import { forwardLateEdits } from './epoch.js';
+import { forwardLateEdits, type ForwardOnly } from './epoch.js';
 import type { Logger } from './logger.js';
 import { txt } from './ops/common.js';
 import type { PeerSync } from './peer-sync.js';
@@ -32,6 +33,8 @@ export interface CarEpochsOptions {
   makeSync(replica: EpochReplica): PeerSync<unknown>;
   /** The author of forwarded edits: this car. */
   ctx(): OpContext;
+  /** This car: it forwards only its own edits (the precinct forwards the rest). */
+  self: ForwardOnly;
   log: Logger;
 }
 
@@ -215,6 +218,10 @@ export class CarEpochs {
     this.live.switchTo(next.replica);
     await this.writeFile();
     this.opts.log.info({ from: old.replica.epoch, to: next.replica.epoch }, 'car switched to the new epoch');
+    // A fresh round on the old epoch: its answer tells whether the precinct holds all of it, and
+    // the trailing copy retires then (route()). Until then nothing says so: the last round may
+    // have been reset by a greeting.
+    await trailing.sync.hello(this.opts.home);
     await this.retireIfDone(trailing);
   }
 
@@ -225,7 +232,7 @@ export class CarEpochs {
     // whole chain, forwards step by step once it has our changes.
     if (into !== undefined && into !== this.epoch) return;
     if (!this.trailing.has(from.replica.docId)) return;
-    await this.current.replica.update((d) => forwardLateEdits(from.replica.doc, d, this.opts.ctx()));
+    await this.current.replica.update((d) => forwardLateEdits(from.replica.doc, d, this.opts.ctx(), this.opts.self));
   }
 
   /** Drops a trailing epoch once the precinct has closed it and holds every change of ours. */

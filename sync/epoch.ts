@@ -150,7 +150,22 @@ export function rolloverEpoch(prev: SectorBoard, nextEpoch: string, ctx: OpConte
  * `next` unchanged when there is nothing new. Run it whenever `prev` receives changes after it
  * was closed, on the precinct or on a car: running it twice, or on two replicas, converges.
  */
-export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpContext): SectorBoard {
+export interface ForwardOnly {
+  vehicleId: string;
+  unitId: string;
+}
+
+function byVehicle(entry: { by?: { kind?: unknown; id?: unknown } } | undefined, only: ForwardOnly): boolean {
+  return txt(entry?.by?.kind) === 'vehicle' && txt(entry?.by?.id) === only.vehicleId;
+}
+
+/**
+ * With `only`, a car forwards just what it wrote itself: its events on carried calls, its own
+ * on-view calls, its unit's events and its read receipts. Why: the precinct's author guard refuses
+ * a car's change that writes anyone else's entry (sync/author-guard.ts), and the precinct forwards
+ * everything else from its own copy once the car's late edits reach the closed epoch.
+ */
+export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpContext, only?: ForwardOnly): SectorBoard {
   checkCtx(ctx);
   const p = Automerge.toJS(prev);
   if (txt(p.sector) !== txt(next.sector)) throw new BoardError('epoch_mismatch', 'forwardLateEdits: boards of different sectors');
@@ -169,7 +184,13 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     // A call the cut did not carry is forwarded only if it is still open: it was created (or
     // reopened by nothing: calls never reopen) on an offline replica after the cut.
     if (!present && !isOpen(p, id, p.callLog)) continue;
-    const missing = prevCallKeys.filter((k) => k.startsWith(`${id}~`) && !nextCallKeys.has(k));
+    let missing = prevCallKeys.filter((k) => k.startsWith(`${id}~`) && !nextCallKeys.has(k));
+    if (only) {
+      const mine = missing.filter((k) => byVehicle(p.callLog[k], only));
+      // A call the cut did not carry goes over from a car only when the car wrote all of it.
+      if (!present && mine.length !== missing.length) continue;
+      missing = mine;
+    }
     if (present && missing.length === 0) continue;
     plan.push((d) => {
       if (!present) d.calls[id] = c;
@@ -178,6 +199,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
   }
 
   for (const [id, u] of Object.entries(p.units)) {
+    if (only && id !== only.unitId) continue;
     const present = next.units[id] !== undefined;
     const prefix = `${id}~`;
     const inNext = nextUnitKeys.filter((k) => k.startsWith(prefix));
@@ -186,7 +208,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     // cut carried (or every event of a unit the cut did not know).
     const carriedMax = inNext.filter((k) => prevSet.has(k)).at(-1) ?? '';
     const inNextSet = new Set(inNext);
-    const missing = [...prevSet].filter((k) => k > carriedMax && !inNextSet.has(k)).sort();
+    const missing = [...prevSet].filter((k) => k > carriedMax && !inNextSet.has(k) && (!only || byVehicle(p.unitLog[k], only))).sort();
     if (present && missing.length === 0) continue;
     plan.push((d) => {
       if (!present) d.units[id] = u;
@@ -195,7 +217,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
   }
 
   // Beat edits made on the old board after the cut: newer plans and profiles win, as snapshots.
-  for (const [id, b] of Object.entries(p.beats)) {
+  for (const [id, b] of only ? [] : Object.entries(p.beats)) {
     const target = next.beats[id];
     if (!target) {
       plan.push((d) => {
@@ -221,7 +243,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
   for (const [id, r] of Object.entries(p.inbox)) {
     const target = next.inbox[id];
     if (!target) continue;
-    const reads = Object.entries(r.readBy).filter(([reader]) => typeof target.readBy[reader] !== 'number');
+    const reads = Object.entries(r.readBy).filter(([reader]) => typeof target.readBy[reader] !== 'number' && (!only || reader === only.unitId));
     if (reads.length === 0) continue;
     plan.push((d) => {
       const t = d.inbox[id];

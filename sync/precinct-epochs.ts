@@ -128,9 +128,9 @@ export class PrecinctEpochs {
     return [...this.docs.keys()];
   }
 
-  /** Syncs `docId` of this sector, if it is live here (for tests and status). */
-  syncOf(docId: string): PeerSync<unknown> | undefined {
-    return this.docs.get(docId)?.sync;
+  /** One live epoch's document (the live one or a closed one not yet archived). */
+  epochReplica(docId: string): EpochReplica | undefined {
+    return this.docs.get(docId)?.replica;
   }
 
   /** Greets a car on the live epoch (its own hello restarts the closed ones it still holds). */
