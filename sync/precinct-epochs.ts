@@ -109,8 +109,10 @@ export class PrecinctEpochs {
     const current =
       open.at(-1) ?? (await EpochReplica.open({ store, sector: sector as SectorId, epoch: opts.initialEpoch, actorId: randomActor(), log }));
     const epochs = new PrecinctEpochs(opts, current);
-    epochs.attach(current);
-    for (const rep of found.values()) if (rep !== current) epochs.attach(rep);
+    // Grace periods restart from the cut recorded in each board, not from this start: a station
+    // that was down archives what came due meanwhile at its first check.
+    epochs.attach(current, 0);
+    for (const rep of found.values()) if (rep !== current) epochs.attach(rep, 0);
     return epochs;
   }
 
@@ -238,8 +240,8 @@ export class PrecinctEpochs {
     return e;
   }
 
-  private attach(rep: EpochReplica): EpochDoc {
-    const e: EpochDoc = { replica: rep, sync: this.opts.makeSync(rep), activeAt: this.now() };
+  private attach(rep: EpochReplica, activeAt = this.now()): EpochDoc {
+    const e: EpochDoc = { replica: rep, sync: this.opts.makeSync(rep), activeAt };
     this.docs.set(rep.docId, e);
     rep.on('change', () => {
       e.activeAt = this.now();
