@@ -101,6 +101,8 @@ export class CarEpochs {
       if (epoch === file?.announced) epochs.setAnnounced(rep);
       else epochs.addTrailing(rep);
     }
+    // Killed after the carry-over arrived but before switching: switch now.
+    await epochs.serial(() => epochs.switchIfReady());
     return epochs;
   }
 
