@@ -177,6 +177,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
           stateStore: syncStates,
           maxPayload: MAX_CAR_SYNC_PAYLOAD,
         }) as PeerSync<unknown>,
+      forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
       initialEpoch: deps.epoch ?? '1',
       keepClosedMs: config.epochs.keepClosedHours * 3_600_000,
       ...(config.epochs.timeZone ? { timeZone: config.epochs.timeZone } : {}),

@@ -163,6 +163,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
         allowPeer: (p) => p.startsWith('precinct-'),
         stateStore: syncStates,
       }) as PeerSync<unknown>,
+    forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
     ctx,
     self: { vehicleId, unitId },
     log: log.child({ component: 'board' }),

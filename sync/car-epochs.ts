@@ -31,6 +31,8 @@ export interface CarEpochsOptions {
   /** The home precinct's peer id. */
   home: string;
   makeSync(replica: EpochReplica): PeerSync<unknown>;
+  /** Drops the sync state of a document the car no longer holds. */
+  forgetSyncStates(docId: string): Promise<void>;
   /** The author of forwarded edits: this car. */
   ctx(): OpContext;
   /** This car: it forwards only its own edits (the precinct forwards the rest). */
@@ -245,6 +247,7 @@ export class CarEpochs {
     this.trailing.delete(e.replica.docId);
     e.replica.removeAllListeners('change'); // its sync goes too
     await this.opts.store.remove(e.replica.docId);
+    await this.opts.forgetSyncStates(e.replica.docId);
     this.opts.log.info({ docId: e.replica.docId }, 'trailing epoch fully synced with the precinct; local copy dropped');
   }
 

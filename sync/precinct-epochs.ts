@@ -36,6 +36,8 @@ export interface PrecinctEpochsOptions {
   publisher: EpochPublisher;
   /** Builds the sync of one epoch's document with the cars (author guard and all). */
   makeSync(replica: EpochReplica): PeerSync<unknown>;
+  /** Drops the per-car sync states of an archived epoch (they would pile up, one file per car a day). */
+  forgetSyncStates(docId: string): Promise<void>;
   /** The epoch a station with no board yet starts on. */
   initialEpoch: string;
   /** A closed epoch stays live this long after the cut, or after the last late change it received. */
@@ -228,6 +230,7 @@ export class PrecinctEpochs {
         // Its sync and our forwarder go with it; a car that comes back later reopens it.
         e.replica.removeAllListeners('change');
         await archiveEpoch({ live: this.opts.store, archive: this.opts.archive, docId, log: this.opts.log });
+        await this.opts.forgetSyncStates(docId);
         done.push(docId);
       }
       return done;

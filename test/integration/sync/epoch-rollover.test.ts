@@ -105,5 +105,9 @@ describe('epoch rollover across a fleet (aedes)', () => {
     expect(sb.epochs.liveDocIds()).toEqual([`B@${next}`]);
     const archiveFiles = await readdir(join(fleet.dir, 'precinct-N', 'archive'));
     expect(archiveFiles.some((f) => f.startsWith(`B%40${first}`))).toBe(true);
+    // The per-car sync states of the archived epoch are gone (one file per car a day otherwise).
+    const states = await readdir(join(fleet.dir, 'precinct-N', 'sync-states'));
+    expect(states.filter((f) => f.startsWith(`B@${first}~`))).toEqual([]);
+    expect(states.some((f) => f.startsWith(`B@${next}~`))).toBe(true);
   });
 });

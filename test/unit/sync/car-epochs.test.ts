@@ -34,6 +34,7 @@ function openCar(store: FileDocStore): Promise<CarEpochs> {
     // Out of coverage: nothing is published.
     makeSync: (replica) =>
       new PeerSync({ replica, publisher: { isOnline: () => false, publish: () => Promise.reject(new Error('offline')) }, sector: SECTOR, selfPeer: 'V-3A11', log: silentLogger }) as PeerSync<unknown>,
+    forgetSyncStates: () => Promise.resolve(),
     ctx: () => at(car('3A11'), 120),
     self: { vehicleId: 'V-3A11', unitId: '3A11' },
     log: silentLogger,

@@ -12,6 +12,7 @@ import { parseEpochAnnouncement } from '../../../sync/epoch-announce.js';
 import { PeerSync } from '../../../sync/peer-sync.js';
 import { PrecinctEpochs, type EpochPublisher } from '../../../sync/precinct-epochs.js';
 import { EpochReplica } from '../../../sync/replica.js';
+import { MemorySyncStateStore } from '../../../sync/sync-state-store.js';
 import { silentLogger } from '../../../sync/schema.js';
 import { topics } from '../../../sync/topics.js';
 import { at, car, dispatcher, hexActor, SECTOR, staffedBoard, T0 } from '../../helpers/board-fixtures.js';
@@ -65,6 +66,7 @@ async function seed(): Promise<void> {
 function station(opts: { store?: FileDocStore; publisher?: CapturingPublisher; now?: () => number } = {}) {
   const store = opts.store ?? new FileDocStore(join(root, 'boards'));
   const publisher = opts.publisher ?? new CapturingPublisher();
+  const syncStates = new MemorySyncStateStore();
   const open = () =>
     PrecinctEpochs.open({
       sector: SECTOR,
@@ -72,13 +74,14 @@ function station(opts: { store?: FileDocStore; publisher?: CapturingPublisher; n
       store,
       archive: new FileDocStore(join(root, 'archive')),
       publisher,
-      makeSync: (replica) => new PeerSync({ replica, publisher, sector: SECTOR, selfPeer: PEER, log: silentLogger }) as PeerSync<unknown>,
+      makeSync: (replica) => new PeerSync({ replica, publisher, sector: SECTOR, selfPeer: PEER, log: silentLogger, stateStore: syncStates }) as PeerSync<unknown>,
+      forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
       initialEpoch: FIRST,
       keepClosedMs: 3_600_000,
       log: silentLogger,
       now: opts.now ?? (() => T0 + 86_400_000),
     });
-  return { store, publisher, open };
+  return { store, publisher, syncStates, open };
 }
 
 describe('PrecinctEpochs', () => {
@@ -157,7 +160,7 @@ describe('PrecinctEpochs', () => {
     const carReplica = await EpochReplica.open({ store: carStore, sector: SECTOR, epoch: FIRST, actorId: hexActor(0xc) });
     await carReplica.update((d) => addNote(d, { callId: 'C1', text: 'written offline' }, at(car('3A11'), 30)));
 
-    const { open, publisher } = station({ now: () => Date.now() });
+    const { open, publisher, syncStates } = station({ now: () => Date.now() });
     const epochs = await open();
     await epochs.rollover(Date.now(), NEXT);
     expect(await epochs.archiveDue(Date.now() + 2 * 3_600_000)).toEqual([`${SECTOR}@${FIRST}`]);
@@ -181,6 +184,10 @@ describe('PrecinctEpochs', () => {
     expect(epochs.liveDocIds().sort()).toEqual([`${SECTOR}@${FIRST}`, `${SECTOR}@${NEXT}`]);
     expect(epochs.live.view().calls.C1?.notes.map((n) => n.text)).toEqual(['written offline']);
     expect(carReplica.view().closed?.nextEpoch).toBe(NEXT);
+    // Archived again later, its per-car sync state goes with it.
+    expect(syncStates.load(`${SECTOR}@${FIRST}`, 'V1')).toBeDefined();
+    expect(await epochs.archiveDue(Date.now() + 2 * 3_600_000)).toEqual([`${SECTOR}@${FIRST}`]);
+    expect(syncStates.load(`${SECTOR}@${FIRST}`, 'V1')).toBeUndefined();
   });
 });
 
