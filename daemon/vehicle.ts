@@ -1,6 +1,6 @@
 // Composition root of the in-car daemon: board replica on disk, broker link, peer sync, AVL,
 // presence, hardware, and the screen. Start order: board (so the screen never shows nothing),
-// hardware, UI, broker link. Stop: the screen, the broker link (a clean "offline"), the hardware.
+// hardware, broker link, UI. Stop order is the reverse.
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { CarEpochs } from '../sync/car-epochs.js';
 import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import * as board from '../sync/board.js';
 import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
-import type { BrokerEndpoint, LinkState, MqttTransport } from '../sync/mqtt-transport.js';
+import { MqttTransport, type BrokerEndpoint } from '../sync/mqtt-transport.js';
 import { PeerSync } from '../sync/peer-sync.js';
 import { FileSyncStateStore } from '../sync/sync-state-store.js';
 import { precinctPeerId } from '../sync/acl.js';
@@ -126,17 +126,23 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     ...(broker ? { broker } : {}),
     ...(state === 'online' ? { health: { gps: brief(gps.health()), modem: brief(modem.health()), inputs: brief(inputs.health()) } } : {}),
   });
-  // The broker link is built once the screen is served (step 4): loading the MQTT client costs
-  // about a quarter of the start-up CPU, and the officer needs the screen before the network.
-  // Until then the board's sync, positions and alerts see an offline link.
-  const built: { transport?: MqttTransport } = {};
-  const startedAt = Date.now();
-  const link = {
-    isOnline: (): boolean => built.transport?.isOnline() ?? false,
-    state: (): LinkState => built.transport?.state() ?? { state: 'offline', since: startedAt },
-    publish: (topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> =>
-      built.transport ? built.transport.publish(topic, payload, opts) : Promise.reject(new Error('broker link not started yet')),
-  };
+  const transport = new MqttTransport({
+    brokers,
+    clientId: vehicleId,
+    username: vehicleId,
+    password: deps.password,
+    log: log.child({ component: 'mqtt' }),
+    subscriptions: [
+      topics.syncInbox(sector, vehicleId),
+      topics.avlAll(sector),
+      topics.presenceAll(sector),
+      topics.alertAll(sector),
+      topics.rosterAll(sector),
+      topics.epochAll(sector),
+    ],
+    will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
+    birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
+  });
 
   // 1. The board, from disk: the officer sees the last known board even with no network. The
   // live epoch is the one the precinct last announced (sync/car-epochs.ts).
@@ -150,7 +156,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     makeSync: (r) =>
       new PeerSync({
         replica: r,
-        publisher: link,
+        publisher: transport,
         sector,
         selfPeer: vehicleId,
         log: log.child({ component: 'sync', docId: r.docId }),
@@ -195,7 +201,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     gps: gps.health(),
     modem: modem.health(),
     inputs: inputs.health(),
-    broker: link.state(),
+    broker: transport.state(),
     sync: { docId: replica.docId, pending: !epochs.inSync(), peer: home, waiting },
     ...gpsFixBrief(gps.latest()),
     ...modemBrief(modem.latest()),
@@ -210,6 +216,57 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     }
   };
 
+  // 3. Sync with the home precinct, on every connect.
+  transport.on('connect', () => {
+    void epochs.hello();
+  });
+  transport.on('state', () => events.emit('health', health()));
+  transport.on('message', (topic, payload) => {
+    const t = parseTopic(topic);
+    if (!t) return;
+    if (t.kind === 'sync') {
+      void epochs.route(topic, payload).then(refreshWaiting);
+    } else if (t.kind === 'epoch') {
+      // Only the home precinct decides the epoch; a roaming car follows its own precinct.
+      if (t.precinct !== v.precinct) return;
+      let epoch: string;
+      try {
+        const a = parseEpochAnnouncement(payload);
+        if (a.sector !== sector || a.precinct !== t.precinct) throw new Error(`announcement names ${a.sector}/${a.precinct}, topic ${t.sector}/${t.precinct}`);
+        epoch = a.epoch;
+      } catch (err) {
+        return void log.warn({ topic, bytes: payload.length, reason: (err as Error).message }, 'malformed epoch announcement dropped');
+      }
+      void epochs.announce(epoch).catch((err: unknown) => log.error({ err, epoch }, 'announced epoch not opened; retried at the next announcement'));
+    } else if (t.kind === 'roster') {
+      const r = parseRoster(payload);
+      if (!r || r.sector !== sector || r.precinct !== t.precinct) return void log.warn({ topic, bytes: payload.length }, 'malformed roster dropped');
+      // Only the home precinct's roster: a car roaming on another precinct's broker keeps its own.
+      if (t.precinct !== v.precinct || !isNewerRoster(roster, r)) return;
+      const changed = !roster || roster.at !== r.at;
+      roster = r;
+      if (!changed) return;
+      log.info({ precinct: r.precinct, officers: r.officers.length, at: r.at }, 'roster received');
+      events.emit('roster', r);
+      void writeCachedRoster(rosterFile, r).catch((err: unknown) => log.error({ err, file: rosterFile }, 'roster not cached on disk; sign-on offline will use the previous one'));
+    } else if (t.kind === 'avl') {
+      const pos = parseAvl(payload);
+      if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'bad position dropped');
+      positions.set(t.unit, pos);
+      events.emit('avl', pos);
+    } else if (t.kind === 'presence') {
+      const p = parsePresence(payload);
+      if (!p) return void log.debug({ topic, bytes: payload.length }, 'bad presence dropped');
+      presence.set(t.unit, p);
+      events.emit('presence', p);
+    } else if (t.kind === 'alert') {
+      const a = parseAlert(payload);
+      if (!a) return void log.debug({ topic, bytes: payload.length }, 'bad alert dropped');
+      alerts.push(a);
+      if (alerts.length > 50) alerts.shift();
+      events.emit('alert', a);
+    }
+  });
   replica.on('change', (view: BoardView) => events.emit('board', view));
 
   // AVL: our own fixes go out ephemerally, throttled; never into the board.
@@ -220,10 +277,10 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     positions.set(unitId, pos);
     events.emit('avl', pos);
     const now = Date.now();
-    if (!link.isOnline() || !shouldSendPosition(lastSent, lastSentAt, pos, now, config.avl)) return;
+    if (!transport.isOnline() || !shouldSendPosition(lastSent, lastSentAt, pos, now, config.avl)) return;
     lastSent = pos;
     lastSentAt = now;
-    link.publish(topics.avl(sector, unitId), JSON.stringify(pos), { qos: 0, retain: true }).catch(() => undefined);
+    transport.publish(topics.avl(sector, unitId), JSON.stringify(pos), { qos: 0, retain: true }).catch(() => undefined);
   });
   const onHealth = () => events.emit('health', health());
   gps.on('health', onHealth);
@@ -247,8 +304,8 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     const fix = gps.latest();
     const alert: Alert = { v: 1, unit: unitId, kind: 'emergency', at, ...(fix ? { lat: fix.lat, lon: fix.lon } : {}) };
     // The alert goes out first: it must not wait behind a disk write or a sync round.
-    const sent = link.isOnline()
-      ? link.publish(topics.alert(sector, unitId), JSON.stringify(alert), { qos: 1 }).catch((err: unknown) => {
+    const sent = transport.isOnline()
+      ? transport.publish(topics.alert(sector, unitId), JSON.stringify(alert), { qos: 1 }).catch((err: unknown) => {
           log.error({ err }, 'emergency alert not delivered to broker');
         })
       : Promise.resolve(log.error({ source }, 'emergency raised while the broker link is offline; it will sync on reconnect'));
@@ -258,7 +315,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
       // The alert above is what summons help; a board refusal (e.g. nobody signed on) must not
       // turn a delivered alert into an error. Offline, the board change is the only carrier.
       log.error({ err: (err as Error).message, source }, 'emergency not recorded on the board');
-      if (!link.isOnline()) throw err;
+      if (!transport.isOnline()) throw err;
     }
     await sent;
     log.warn({ source, unitId }, 'emergency raised');
@@ -319,6 +376,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   await gps.start();
   await modem.start();
   await inputs.start();
+  transport.start();
 
   const ui = createVehicleUi(screen, log.child({ component: 'ui' }), {
     lockAfterMs: config.ui.lockAfterSeconds * 1000,
@@ -332,83 +390,11 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const url = `http://${config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host}:${port}/`;
   log.info({ url, unit: unitId, sector }, 'vehicle screen ready');
 
-  // 4. Broker link and sync with the home precinct.
-  const { MqttTransport: Transport } = await import('../sync/mqtt-transport.js');
-  const started = new Transport({
-    brokers,
-    clientId: vehicleId,
-    username: vehicleId,
-    password: deps.password,
-    log: log.child({ component: 'mqtt' }),
-    subscriptions: [
-      topics.syncInbox(sector, vehicleId),
-      topics.avlAll(sector),
-      topics.presenceAll(sector),
-      topics.alertAll(sector),
-      topics.rosterAll(sector),
-      topics.epochAll(sector),
-    ],
-    will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
-    birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
-  });
-  built.transport = started;
-  started.on('connect', () => {
-    void epochs.hello();
-  });
-  started.on('state', () => events.emit('health', health()));
-  started.on('message', (topic, payload) => {
-    const t = parseTopic(topic);
-    if (!t) return;
-    if (t.kind === 'sync') {
-      void epochs.route(topic, payload).then(refreshWaiting);
-    } else if (t.kind === 'epoch') {
-      // Only the home precinct decides the epoch; a roaming car follows its own precinct.
-      if (t.precinct !== v.precinct) return;
-      let epoch: string;
-      try {
-        const a = parseEpochAnnouncement(payload);
-        if (a.sector !== sector || a.precinct !== t.precinct) throw new Error(`announcement names ${a.sector}/${a.precinct}, topic ${t.sector}/${t.precinct}`);
-        epoch = a.epoch;
-      } catch (err) {
-        return void log.warn({ topic, bytes: payload.length, reason: (err as Error).message }, 'malformed epoch announcement dropped');
-      }
-      void epochs.announce(epoch).catch((err: unknown) => log.error({ err, epoch }, 'announced epoch not opened; retried at the next announcement'));
-    } else if (t.kind === 'roster') {
-      const r = parseRoster(payload);
-      if (!r || r.sector !== sector || r.precinct !== t.precinct) return void log.warn({ topic, bytes: payload.length }, 'malformed roster dropped');
-      // Only the home precinct's roster: a car roaming on another precinct's broker keeps its own.
-      if (t.precinct !== v.precinct || !isNewerRoster(roster, r)) return;
-      const changed = !roster || roster.at !== r.at;
-      roster = r;
-      if (!changed) return;
-      log.info({ precinct: r.precinct, officers: r.officers.length, at: r.at }, 'roster received');
-      events.emit('roster', r);
-      void writeCachedRoster(rosterFile, r).catch((err: unknown) => log.error({ err, file: rosterFile }, 'roster not cached on disk; sign-on offline will use the previous one'));
-    } else if (t.kind === 'avl') {
-      const pos = parseAvl(payload);
-      if (!pos || pos.unit !== t.unit) return void log.debug({ topic, bytes: payload.length }, 'bad position dropped');
-      positions.set(t.unit, pos);
-      events.emit('avl', pos);
-    } else if (t.kind === 'presence') {
-      const p = parsePresence(payload);
-      if (!p) return void log.debug({ topic, bytes: payload.length }, 'bad presence dropped');
-      presence.set(t.unit, p);
-      events.emit('presence', p);
-    } else if (t.kind === 'alert') {
-      const a = parseAlert(payload);
-      if (!a) return void log.debug({ topic, bytes: payload.length }, 'bad alert dropped');
-      alerts.push(a);
-      if (alerts.length > 50) alerts.shift();
-      events.emit('alert', a);
-    }
-  });
-  started.start();
-
   return {
     url,
     screen,
     replica,
-    transport: started,
+    transport,
     epochs,
     get sync() {
       return epochs.sync;
@@ -420,12 +406,12 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Mark ourselves offline cleanly (the will only fires on an unclean drop).
-      if (started.isOnline()) {
-        await started
+      if (transport.isOnline()) {
+        await transport
           .publish(topics.presence(sector, unitId), JSON.stringify(presenceMsg('offline')), { qos: 1, retain: true })
           .catch(() => undefined);
       }
-      await started.close();
+      await transport.close();
       await syncStates.flush();
       await inputs.stop();
       await modem.stop();
