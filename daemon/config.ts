@@ -13,6 +13,15 @@ const port = z.number().int().min(0).max(65535);
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const brokerUrl = z
   .string()
   .regex(/^(mqtts?|wss?):\/\/[^\s/]+/, 'expected an mqtt://, mqtts://, ws:// or wss:// URL with a host');
@@ -125,6 +134,18 @@ export const precinctConfigSchema = z
       })
       .strict()
       .default({ holdMinutes: 30, lateReportMinutes: 60 }),
+    /** Sector board epochs (docs/sector-board.md, "Epochs"): the daily cut and how long a closed epoch stays live. */
+    epochs: z
+      .object({
+        /** Local time of the daily cut: a quiet hour, away from the shift change's sign-ons. */
+        rolloverAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)').default('04:00'),
+        /** IANA time zone of rolloverAt and of the epoch ids (the service day); default: the system's. */
+        timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone such as America/Los_Angeles').optional(),
+        /** A closed epoch keeps syncing with late cars this long after the cut (or its last late edit), then is archived. */
+        keepClosedHours: z.number().positive().max(24 * 30).default(24),
+      })
+      .strict()
+      .default({ rolloverAt: '04:00', keepClosedHours: 24 }),
     log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
   })
   .strict();

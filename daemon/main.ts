@@ -24,6 +24,10 @@ const commands: Record<string, Command> = {
     usage: 'mdt vehicle --config FILE\n\n  --config FILE   vehicle config (see deploy/vehicle.example.json)',
     options: { config: { type: 'string', short: 'c' }, ...HELP },
     async run(v) {
+      // Baseline (Liftoff) wasm code only, set before Automerge's wasm is compiled: the optimising
+      // recompile made the board's first load cost 650 ms CPU instead of 180 ms at boot, and
+      // steady-state board operations measured the same (docs/performance.md).
+      (await import('node:v8')).setFlagsFromString('--liftoff-only');
       const { runVehicle } = await import('./run.js');
       await runVehicle(required(v, 'config'));
     },

@@ -22,14 +22,19 @@ import { PrecinctLink } from '../sync/precinct-link.js';
 import { MAX_CAR_SYNC_PAYLOAD } from '../sync/envelope.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { FileDocStore } from '../sync/doc-store.js';
-import { SectorReplica } from '../sync/replica.js';
+import type { SectorReplica } from '../sync/replica.js';
+import { PrecinctEpochs } from '../sync/precinct-epochs.js';
+import { startEpochSchedule } from '../sync/epoch-schedule.js';
 import { encodeRoster, readRosterFile, rosterForSector, type RosterFile } from '../sync/roster.js';
 import { startPrecinctDispatch, type PrecinctDispatch } from '../dispatch/station.js';
 
 
 export interface SectorState {
+  /** The live board: follows the epoch cuts (sync/precinct-epochs.ts). */
   replica: SectorReplica;
-  sync: PeerSync<unknown>;
+  /** The live epoch's sync with the cars. */
+  readonly sync: PeerSync<unknown>;
+  epochs: PrecinctEpochs;
   presence: Map<string, Presence>;
   breadcrumbs: Map<string, AvlPosition[]>;
   alerts: Alert[];
@@ -152,26 +157,42 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     const v = registry.get(peer);
     return v && v.revokedAt === undefined && served.includes(v.sector) ? { vehicleId: peer, unitId: v.unitId } : undefined;
   };
+  const archive = new FileDocStore(join(config.stateDir, 'archive'), log.child({ component: 'archive' }));
   const sectors = new Map<string, SectorState>();
   for (const s of served) {
-    const replica = await SectorReplica.open({
+    const epochs = await PrecinctEpochs.open({
+      sector: s,
+      precinct: id,
       store,
-      sector: s as never,
-      epoch: deps.epoch ?? '1',
-      actorId: randomBytes(16).toString('hex'),
+      archive,
+      publisher: transport,
+      makeSync: (replica) =>
+        new PeerSync({
+          replica,
+          publisher: transport,
+          sector: s,
+          selfPeer: peerId,
+          log: log.child({ component: 'sync', sector: s, docId: replica.docId }),
+          boundVehicle,
+          stateStore: syncStates,
+          maxPayload: MAX_CAR_SYNC_PAYLOAD,
+        }) as PeerSync<unknown>,
+      forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
+      initialEpoch: deps.epoch ?? '1',
+      keepClosedMs: config.epochs.keepClosedHours * 3_600_000,
+      ...(config.epochs.timeZone ? { timeZone: config.epochs.timeZone } : {}),
       log: log.child({ component: 'board', sector: s }),
     });
-    const sync = new PeerSync({
-      replica,
-      publisher: transport,
-      sector: s,
-      selfPeer: peerId,
-      log: log.child({ component: 'sync', sector: s }),
-      boundVehicle,
-      stateStore: syncStates,
-      maxPayload: MAX_CAR_SYNC_PAYLOAD,
+    sectors.set(s, {
+      replica: epochs.live,
+      get sync() {
+        return epochs.sync;
+      },
+      epochs,
+      presence: new Map(),
+      breadcrumbs: new Map(),
+      alerts: [],
     });
-    sectors.set(s, { replica, sync: sync as PeerSync<unknown>, presence: new Map(), breadcrumbs: new Map(), alerts: [] });
   }
 
   /** Cars greeted (sync restarted) since our link to the broker last came up. */
@@ -181,7 +202,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     const st = t ? sectors.get(t.sector) : undefined;
     if (!t || !st) return;
     if (t.kind === 'sync') {
-      void st.sync.handle(topic, payload);
+      void st.epochs.route(topic, payload);
     } else if (t.kind === 'presence') {
       const p = parsePresence(payload);
       if (!p || p.unit !== t.unit) return void log.warn({ topic, bytes: payload.length }, 'malformed presence dropped');
@@ -193,7 +214,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       // that arrives after it: greet it then, or an idle car would never resync.
       if (p.state === 'online' && !greeted.has(p.vehicle)) {
         greeted.add(p.vehicle);
-        void st.sync.hello(p.vehicle);
+        void st.epochs.hello(p.vehicle);
       } else if (p.state === 'offline') {
         greeted.delete(p.vehicle);
       }
@@ -241,10 +262,11 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     void publishRoster();
     greeted.clear();
     for (const [, st] of sectors) {
+      void st.epochs.announce();
       for (const [, p] of st.presence) {
         if (p.state !== 'online') continue;
         greeted.add(p.vehicle);
-        void st.sync.hello(p.vehicle);
+        void st.epochs.hello(p.vehicle);
       }
     }
   });
@@ -268,6 +290,14 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   } else if (config.links.length > 0) {
     log.warn({}, 'links are ignored with an external broker: configure a Mosquitto bridge instead');
   }
+
+  // The daily epoch cut and the archiving of closed epochs (docs/sector-board.md, "Epochs").
+  const epochSchedule = startEpochSchedule({
+    sectors: [...sectors.values()].map((st) => st.epochs),
+    rolloverAt: config.epochs.rolloverAt,
+    timeZone: config.epochs.timeZone,
+    log: log.child({ component: 'epochs' }),
+  });
 
   // Dispatch after the boards are open: its first pass recovers the holds a previous run left.
   const dispatch = await startPrecinctDispatch({ precinct: id, department, sectors, config: config.dispatch, log: log.child({ component: 'dispatch' }) });
@@ -299,6 +329,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dispatch.stop();
+      await epochSchedule.stop();
       for (const l of links) await l.close();
       await transport.close();
       await syncStates.flush();

@@ -2,7 +2,6 @@
 // presence, hardware, and the screen. Start order: board (so the screen never shows nothing),
 // hardware, broker link, UI. Stop order is the reverse.
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -11,7 +10,9 @@ import { SAMPLE_STATIONS, type VehicleConfig } from './config.js';
 import { loadStations, type Department, type Station } from './department.js';
 import type { DeviceHealth, GpsFix, GpsSource, ModemSource, ModemStatus, VehicleInputs, InputEvent } from '../hardware/types.js';
 import { FileDocStore } from '../sync/doc-store.js';
-import { SectorReplica } from '../sync/replica.js';
+import type { SectorReplica } from '../sync/replica.js';
+import { CarEpochs } from '../sync/car-epochs.js';
+import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import * as board from '../sync/board.js';
 import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
 import { MqttTransport, type BrokerEndpoint } from '../sync/mqtt-transport.js';
@@ -44,9 +45,12 @@ export interface VehicleDeps {
 export interface RunningVehicle {
   url: string;
   screen: VehicleScreen;
+  /** The live board: follows the epoch the precinct announces (sync/car-epochs.ts). */
   replica: SectorReplica;
+  epochs: CarEpochs;
   transport: MqttTransport;
-  sync: PeerSync<unknown>;
+  /** The live epoch's sync with the home precinct. */
+  readonly sync: PeerSync<unknown>;
   hardware: VehicleHardware;
   stop(): Promise<void>;
 }
@@ -102,17 +106,68 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const boardsDir = join(config.stateDir, 'boards');
   await mkdir(boardsDir, { recursive: true });
 
-  // 1. The board, from disk: the officer sees the last known board even with no network.
+  const ctx = (): OpContext => ({ by: { kind: 'vehicle', vehicleId, unitId }, at: Date.now() });
+  const home = precinctPeerId(v.precinct);
+  // Shared heads with the precinct, so a reconnect (or a restart of the car) costs ~250 B.
+  const syncStates = await FileSyncStateStore.open(join(config.stateDir, 'sync-states'), log.child({ component: 'sync-states' }));
+  // The broker link, built now (it connects at start(), step 3): the board's sync publishes on it.
+  const { gps, modem, inputs } = hardware;
+  const brokers: BrokerEndpoint[] = [];
+  for (const b of config.brokers) {
+    brokers.push({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}), ...(b.caFile ? { ca: await readFile(b.caFile, 'utf8') } : {}) });
+  }
+  const presenceMsg = (state: 'online' | 'offline', broker?: string): Presence => ({
+    v: 1,
+    unit: unitId,
+    vehicle: vehicleId,
+    state,
+    at: Date.now(),
+    ...(broker ? { broker } : {}),
+    ...(state === 'online' ? { health: { gps: brief(gps.health()), modem: brief(modem.health()), inputs: brief(inputs.health()) } } : {}),
+  });
+  const transport = new MqttTransport({
+    brokers,
+    clientId: vehicleId,
+    username: vehicleId,
+    password: deps.password,
+    log: log.child({ component: 'mqtt' }),
+    subscriptions: [
+      topics.syncInbox(sector, vehicleId),
+      topics.avlAll(sector),
+      topics.presenceAll(sector),
+      topics.alertAll(sector),
+      topics.rosterAll(sector),
+      topics.epochAll(sector),
+    ],
+    will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
+    birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
+  });
+
+  // 1. The board, from disk: the officer sees the last known board even with no network. The
+  // live epoch is the one the precinct last announced (sync/car-epochs.ts).
   const store = new FileDocStore(boardsDir, log.child({ component: 'doc-store' }));
-  const replica = await SectorReplica.open({
-    store,
+  const epochs = await CarEpochs.open({
     sector,
-    epoch: deps.epoch ?? '1',
-    // A fresh actor per process: reusing one after a torn write could reuse a sequence number.
-    actorId: randomBytes(16).toString('hex'),
+    store,
+    stateFile: join(config.stateDir, 'epoch.json'),
+    initialEpoch: deps.epoch ?? '1',
+    home,
+    makeSync: (r) =>
+      new PeerSync({
+        replica: r,
+        publisher: transport,
+        sector,
+        selfPeer: vehicleId,
+        log: log.child({ component: 'sync', docId: r.docId }),
+        allowPeer: (p) => p.startsWith('precinct-'),
+        stateStore: syncStates,
+      }) as PeerSync<unknown>,
+    forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
+    ctx,
+    self: { vehicleId, unitId },
     log: log.child({ component: 'board' }),
   });
-  const ctx = (): OpContext => ({ by: { kind: 'vehicle', vehicleId, unitId }, at: Date.now() });
+  const replica = epochs.live;
   if (!replica.view().units[unitId]) {
     await replica.update((d) =>
       board.upsertUnit(d, { id: unitId, callSign: v.callSign ?? v.unit, homeBeat: v.homeBeat, mode: v.mode }, ctx()),
@@ -141,13 +196,12 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const alerts: Alert[] = [];
 
   // 2. Hardware.
-  const { gps, modem, inputs } = hardware;
   const health = (): VehicleHealth => ({
     gps: gps.health(),
     modem: modem.health(),
     inputs: inputs.health(),
     broker: transport.state(),
-    sync: { docId: replica.docId, pending: !sync.inSync(home), peer: home, waiting },
+    sync: { docId: replica.docId, pending: !epochs.inSync(), peer: home, waiting },
     ...gpsFixBrief(gps.latest()),
     ...modemBrief(modem.latest()),
   });
@@ -155,57 +209,34 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   // "n waiting"): counted per action, reset once the precinct has every change of ours.
   let waiting = 0;
   const refreshWaiting = () => {
-    if (waiting > 0 && sync.inSync(home)) {
+    if (waiting > 0 && epochs.inSync()) {
       waiting = 0;
       events.emit('health', health());
     }
   };
 
-  // 3. Broker link and sync with the home precinct.
-  const home = precinctPeerId(v.precinct);
-  const brokers: BrokerEndpoint[] = [];
-  for (const b of config.brokers) {
-    brokers.push({ url: b.url, ...(b.precinct ? { precinct: b.precinct } : {}), ...(b.caFile ? { ca: await readFile(b.caFile, 'utf8') } : {}) });
-  }
-  // Shared heads with the precinct, so a reconnect (or a restart of the car) costs ~250 B.
-  const syncStates = await FileSyncStateStore.open(join(config.stateDir, 'sync-states'), log.child({ component: 'sync-states' }));
-  const presenceMsg = (state: 'online' | 'offline', broker?: string): Presence => ({
-    v: 1,
-    unit: unitId,
-    vehicle: vehicleId,
-    state,
-    at: Date.now(),
-    ...(broker ? { broker } : {}),
-    ...(state === 'online' ? { health: { gps: brief(gps.health()), modem: brief(modem.health()), inputs: brief(inputs.health()) } } : {}),
-  });
-  const transport = new MqttTransport({
-    brokers,
-    clientId: vehicleId,
-    username: vehicleId,
-    password: deps.password,
-    log: log.child({ component: 'mqtt' }),
-    subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector), topics.rosterAll(sector)],
-    will: { topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('offline')), qos: 1, retain: true },
-    birth: () => ({ topic: topics.presence(sector, unitId), payload: JSON.stringify(presenceMsg('online')), qos: 1, retain: true }),
-  });
-  const sync = new PeerSync({
-    replica,
-    publisher: transport,
-    sector,
-    selfPeer: vehicleId,
-    log: log.child({ component: 'sync' }),
-    allowPeer: (p) => p.startsWith('precinct-'),
-    stateStore: syncStates,
-  });
+  // 3. Sync with the home precinct, on every connect.
   transport.on('connect', () => {
-    void sync.hello(home);
+    void epochs.hello();
   });
   transport.on('state', () => events.emit('health', health()));
   transport.on('message', (topic, payload) => {
     const t = parseTopic(topic);
     if (!t) return;
     if (t.kind === 'sync') {
-      void sync.handle(topic, payload).then(refreshWaiting);
+      void epochs.route(topic, payload).then(refreshWaiting);
+    } else if (t.kind === 'epoch') {
+      // Only the home precinct decides the epoch; a roaming car follows its own precinct.
+      if (t.precinct !== v.precinct) return;
+      let epoch: string;
+      try {
+        const a = parseEpochAnnouncement(payload);
+        if (a.sector !== sector || a.precinct !== t.precinct) throw new Error(`announcement names ${a.sector}/${a.precinct}, topic ${t.sector}/${t.precinct}`);
+        epoch = a.epoch;
+      } catch (err) {
+        return void log.warn({ topic, bytes: payload.length, reason: (err as Error).message }, 'malformed epoch announcement dropped');
+      }
+      void epochs.announce(epoch).catch((err: unknown) => log.error({ err, epoch }, 'announced epoch not opened; retried at the next announcement'));
     } else if (t.kind === 'roster') {
       const r = parseRoster(payload);
       if (!r || r.sector !== sector || r.precinct !== t.precinct) return void log.warn({ topic, bytes: payload.length }, 'malformed roster dropped');
@@ -261,7 +292,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     // The view is cached per document heads: a new view object means a real change was written.
     const before = replica.view();
     const after = await replica.update((d) => fn(d, ctx()));
-    if (replica.view() !== before && !sync.inSync(home)) {
+    if (replica.view() !== before && !epochs.inSync()) {
       waiting += 1;
       events.emit('health', health());
     }
@@ -369,7 +400,10 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     screen,
     replica,
     transport,
-    sync: sync as PeerSync<unknown>,
+    epochs,
+    get sync() {
+      return epochs.sync;
+    },
     hardware,
     async stop() {
       ui.dispose();

@@ -19,7 +19,7 @@ const ALLOW: AclDecision = { allow: true };
 const deny = (reason: string): AclDecision => ({ allow: false, reason });
 
 /** Payload caps per topic kind, in bytes: far above honest traffic, far below harm. */
-export const PAYLOAD_LIMITS = { sync: 4 * 1024 * 1024, avl: 512, presence: 4096, alert: 2048, roster: 256 * 1024 } as const;
+export const PAYLOAD_LIMITS = { sync: 4 * 1024 * 1024, avl: 512, presence: 4096, alert: 2048, roster: 256 * 1024, epoch: 1024 } as const;
 
 export function precinctPeerId(precinct: string): string {
   return `precinct-${precinct}`;
@@ -38,10 +38,11 @@ export function authorizePublish(id: Identity, topic: string, bytes: number): Ac
       if (!id.sectors.includes(t.sector)) return deny(`sector ${t.sector} is not served by precinct ${id.precinct}`);
       if (t.kind === 'sync' && t.from !== id.peerId) return deny(`precinct may only send sync as ${id.peerId}`);
       if (t.kind === 'roster' && t.precinct !== id.precinct) return deny(`precinct may only publish its own roster`);
+      if (t.kind === 'epoch' && t.precinct !== id.precinct) return deny(`precinct may only announce its own epoch`);
       return ALLOW;
     case 'vehicle':
       if (t.sector !== id.sector) return deny(`vehicle ${id.vehicleId} is not in sector ${t.sector}`);
-      if (t.kind === 'roster') return deny('only the precinct publishes the roster');
+      if (t.kind === 'roster' || t.kind === 'epoch') return deny(t.kind === 'roster' ? 'only the precinct publishes the roster' : 'only the precinct announces the epoch');
       if (t.kind === 'sync') {
         if (t.from !== id.vehicleId) return deny(`sync must be sent as ${id.vehicleId}, not ${t.from}`);
         if (!t.to.startsWith('precinct-')) return deny('cars sync only with a precinct peer');
@@ -76,6 +77,6 @@ export function authorizeSubscribe(id: Identity, filter: string): AclDecision {
     if (parts.length !== 6 || b !== id.vehicleId) return deny('a car may only read sync addressed to itself');
     return ALLOW;
   }
-  if ((kind === 'avl' || kind === 'presence' || kind === 'alert' || kind === 'roster') && parts.length === 5 && a !== undefined) return ALLOW;
+  if ((kind === 'avl' || kind === 'presence' || kind === 'alert' || kind === 'roster' || kind === 'epoch') && parts.length === 5 && a !== undefined) return ALLOW;
   return deny(`unknown topic kind ${kind}`);
 }

@@ -28,6 +28,18 @@ export function epochFor(at: number, clock: EpochClock = DEFAULT_EPOCH_CLOCK): s
   return local.toISOString().slice(0, 10);
 }
 
+/**
+ * The service day of an instant in an IANA time zone (DST-aware), as `YYYY-MM-DD`: the id the
+ * precinct gives the epoch it opens at its daily cut. `current` is the epoch being closed: a second
+ * cut on the same day (a manual rollover) gets `.2`, `.3`, … so ids never repeat.
+ */
+export function nextEpochId(current: string, at: number, timeZone?: string): string {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(at));
+  if (current !== day && !current.startsWith(`${day}.`)) return day;
+  const n = current === day ? 1 : Number(current.slice(day.length + 1)) || 1;
+  return `${day}.${n + 1}`;
+}
+
 function isOpen(doc: StoredBoard, callId: string, events: Record<string, StoredCallEvent>): boolean {
   const call = doc.calls[callId];
   if (!call) return false;
@@ -138,7 +150,22 @@ export function rolloverEpoch(prev: SectorBoard, nextEpoch: string, ctx: OpConte
  * `next` unchanged when there is nothing new. Run it whenever `prev` receives changes after it
  * was closed, on the precinct or on a car: running it twice, or on two replicas, converges.
  */
-export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpContext): SectorBoard {
+export interface ForwardOnly {
+  vehicleId: string;
+  unitId: string;
+}
+
+function byVehicle(entry: { by?: { kind?: unknown; id?: unknown } } | undefined, only: ForwardOnly): boolean {
+  return txt(entry?.by?.kind) === 'vehicle' && txt(entry?.by?.id) === only.vehicleId;
+}
+
+/**
+ * With `only`, a car forwards just what it wrote itself: its events on carried calls, its own
+ * on-view calls, its unit's events and its read receipts. Why: the precinct's author guard refuses
+ * a car's change that writes anyone else's entry (sync/author-guard.ts), and the precinct forwards
+ * everything else from its own copy once the car's late edits reach the closed epoch.
+ */
+export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpContext, only?: ForwardOnly): SectorBoard {
   checkCtx(ctx);
   const p = Automerge.toJS(prev);
   if (txt(p.sector) !== txt(next.sector)) throw new BoardError('epoch_mismatch', 'forwardLateEdits: boards of different sectors');
@@ -157,7 +184,13 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     // A call the cut did not carry is forwarded only if it is still open: it was created (or
     // reopened by nothing: calls never reopen) on an offline replica after the cut.
     if (!present && !isOpen(p, id, p.callLog)) continue;
-    const missing = prevCallKeys.filter((k) => k.startsWith(`${id}~`) && !nextCallKeys.has(k));
+    let missing = prevCallKeys.filter((k) => k.startsWith(`${id}~`) && !nextCallKeys.has(k));
+    if (only) {
+      const mine = missing.filter((k) => byVehicle(p.callLog[k], only));
+      // A call the cut did not carry goes over from a car only when the car wrote all of it.
+      if (!present && mine.length !== missing.length) continue;
+      missing = mine;
+    }
     if (present && missing.length === 0) continue;
     plan.push((d) => {
       if (!present) d.calls[id] = c;
@@ -166,6 +199,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
   }
 
   for (const [id, u] of Object.entries(p.units)) {
+    if (only && id !== only.unitId) continue;
     const present = next.units[id] !== undefined;
     const prefix = `${id}~`;
     const inNext = nextUnitKeys.filter((k) => k.startsWith(prefix));
@@ -174,7 +208,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     // cut carried (or every event of a unit the cut did not know).
     const carriedMax = inNext.filter((k) => prevSet.has(k)).at(-1) ?? '';
     const inNextSet = new Set(inNext);
-    const missing = [...prevSet].filter((k) => k > carriedMax && !inNextSet.has(k)).sort();
+    const missing = [...prevSet].filter((k) => k > carriedMax && !inNextSet.has(k) && (!only || byVehicle(p.unitLog[k], only))).sort();
     if (present && missing.length === 0) continue;
     plan.push((d) => {
       if (!present) d.units[id] = u;
@@ -183,7 +217,7 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
   }
 
   // Beat edits made on the old board after the cut: newer plans and profiles win, as snapshots.
-  for (const [id, b] of Object.entries(p.beats)) {
+  for (const [id, b] of only ? [] : Object.entries(p.beats)) {
     const target = next.beats[id];
     if (!target) {
       plan.push((d) => {
@@ -206,10 +240,20 @@ export function forwardLateEdits(prev: SectorBoard, next: SectorBoard, ctx: OpCo
     });
   }
 
+  // Inbox items sent after the cut on a replica still on the old epoch (a message written offline)
+  // go over whole; older ones the cut did not carry stay in the archive.
+  const cutAt = next.openedFrom?.at ?? p.closed?.at ?? Infinity;
+  for (const [id, r] of Object.entries(p.inbox)) {
+    if (next.inbox[id] || r.deliveredAt < cutAt || (only && !byVehicle(r, only))) continue;
+    plan.push((d) => {
+      d.inbox[id] = r;
+    });
+  }
+
   for (const [id, r] of Object.entries(p.inbox)) {
     const target = next.inbox[id];
     if (!target) continue;
-    const reads = Object.entries(r.readBy).filter(([reader]) => typeof target.readBy[reader] !== 'number');
+    const reads = Object.entries(r.readBy).filter(([reader]) => typeof target.readBy[reader] !== 'number' && (!only || reader === only.unitId));
     if (reads.length === 0) continue;
     plan.push((d) => {
       const t = d.inbox[id];

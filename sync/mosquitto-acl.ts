@@ -32,6 +32,7 @@ export function renderMosquittoAcl(input: MosquittoAclInput): string {
       `topic read ${topics.avlAll(s)}`,
       `topic read ${topics.alertAll(s)}`,
       `topic write ${topics.roster(s, input.precinct)}`,
+      `topic write ${topics.epoch(s, input.precinct)}`,
     );
   }
   lines.push('');
@@ -50,6 +51,7 @@ export function renderMosquittoAcl(input: MosquittoAclInput): string {
       `topic read ${topics.avlAll(s)}`,
       `topic read ${topics.alertAll(s)}`,
       `topic read ${topics.rosterAll(s)}`,
+      `topic read ${topics.epochAll(s)}`,
       '',
     );
   }

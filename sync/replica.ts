@@ -1,6 +1,9 @@
-// One live sector board: the current document, its durable store and change events. Every write
-// (a local operation or changes received from a peer) goes through update(), which persists with
-// fsync before it resolves, so what the UI shows as saved survives SIGKILL.
+// A sector's live board. EpochReplica is one document (one sector, one epoch) with its durable
+// store and change events: every write (a local operation or changes received from a peer) goes
+// through update(), which persists with fsync before it resolves, so what the UI shows as saved
+// survives SIGKILL. SectorReplica is what the screen, the API and dispatch hold: it forwards to the
+// current epoch's document and switches to the next one at an epoch cut (sync/precinct-epochs.ts,
+// sync/car-epochs.ts) without its holders noticing anything but a change event.
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import * as Automerge from '@automerge/automerge';
@@ -21,7 +24,7 @@ function sameHeads(a: Automerge.Heads, b: Automerge.Heads): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
+export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
   readonly docId: string;
   private current: SectorBoard;
   private cachedView: { heads: Automerge.Heads; view: BoardView } | undefined;
@@ -40,7 +43,7 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
     this.current = doc;
   }
 
-  static async open(opts: ReplicaOptions): Promise<SectorReplica> {
+  static async open(opts: ReplicaOptions): Promise<EpochReplica> {
     const log = opts.log ?? silentLogger;
     const docId = docIdOf(opts.sector, opts.epoch);
     let doc = await opts.store.load(docId, opts.actorId);
@@ -50,7 +53,11 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
     // Persists the genesis of a fresh board, or a migration change; writes nothing otherwise.
     await opts.store.save(docId, doc);
     log.info({ docId, fresh }, 'sector board opened');
-    return new SectorReplica(opts.store, docId, doc, opts.actorId, log);
+    return new EpochReplica(opts.store, docId, doc, opts.actorId, log);
+  }
+
+  get epoch(): string {
+    return this.docId.slice(this.docId.indexOf('@') + 1);
   }
 
   get doc(): SectorBoard {
@@ -152,6 +159,70 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
         l(view);
       } catch (err) {
         this.log.error({ docId: this.docId, err }, 'sector board change listener threw');
+      }
+    }
+  }
+}
+
+/**
+ * The live board of a sector across epochs. Holders (screen, API, dispatch) keep this one object;
+ * at a cut it switches to the next epoch's document and emits `change` with the new view. A write
+ * queued on the old document before the switch lands there and is forwarded by the epoch wiring.
+ */
+export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
+  private inner: EpochReplica;
+  private readonly relay = (view: BoardView) => this.emitChange(view);
+
+  constructor(
+    initial: EpochReplica,
+    private readonly log: Logger = silentLogger,
+  ) {
+    super();
+    this.inner = initial;
+    initial.on('change', this.relay);
+  }
+
+  static async open(opts: ReplicaOptions): Promise<SectorReplica> {
+    return new SectorReplica(await EpochReplica.open(opts), opts.log);
+  }
+
+  /** The current epoch's document. */
+  get current(): EpochReplica {
+    return this.inner;
+  }
+
+  get docId(): string {
+    return this.inner.docId;
+  }
+
+  get doc(): SectorBoard {
+    return this.inner.doc;
+  }
+
+  view(): BoardView {
+    return this.inner.view();
+  }
+
+  update(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+    return this.inner.update(fn);
+  }
+
+  /** Makes `next` the live document and tells every holder with a change event. */
+  switchTo(next: EpochReplica): void {
+    if (next === this.inner) return;
+    this.inner.off('change', this.relay);
+    this.inner = next;
+    next.on('change', this.relay);
+    this.log.info({ docId: next.docId }, 'live sector board switched to a new epoch');
+    this.emitChange(next.view());
+  }
+
+  private emitChange(view: BoardView): void {
+    for (const l of this.listeners('change') as Array<(v: BoardView) => void>) {
+      try {
+        l(view);
+      } catch (err) {
+        this.log.error({ docId: this.inner.docId, err }, 'sector board change listener threw');
       }
     }
   }

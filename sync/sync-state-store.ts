@@ -6,7 +6,7 @@
 // Writes are debounced and not on the acknowledgement path: a lost or stale state only costs a
 // larger round. Automerge copes with shared heads the peer no longer has (it answers with a
 // reset), so an old state is safe, merely slower.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Logger } from './logger.js';
@@ -15,6 +15,8 @@ export interface SyncStateStore {
   load(docId: string, peer: string): Uint8Array | undefined;
   save(docId: string, peer: string, state: Uint8Array): void;
   flush(): Promise<void>;
+  /** Drops every peer's state for a document this replica no longer syncs (an archived epoch). */
+  forgetDoc(docId: string): Promise<void>;
 }
 
 const SAFE = /^[A-Za-z0-9_.@-]{1,64}$/;
@@ -31,6 +33,9 @@ export class MemorySyncStateStore implements SyncStateStore {
     this.states.set(`${docId}${SEP}${peer}`, state);
   }
   async flush(): Promise<void> {}
+  async forgetDoc(docId: string): Promise<void> {
+    for (const key of [...this.states.keys()]) if (key.startsWith(`${docId}${SEP}`)) this.states.delete(key);
+  }
 }
 
 export class FileSyncStateStore implements SyncStateStore {
@@ -97,5 +102,16 @@ export class FileSyncStateStore implements SyncStateStore {
     });
     this.writing = run;
     return run;
+  }
+
+  async forgetDoc(docId: string): Promise<void> {
+    const keys = [...this.states.keys()].filter((k) => k.startsWith(`${docId}${SEP}`));
+    for (const key of keys) {
+      this.states.delete(key);
+      this.dirty.delete(key);
+    }
+    // After any write of these states that is under way, so none comes back.
+    await this.writing;
+    for (const key of keys) await rm(join(this.dir, `${key}${EXT}`), { force: true });
   }
 }

@@ -6,6 +6,7 @@
 //   mdt/v1/presence/{sector}/{unit}      online/offline + device health, QoS 1, retained (LWT)
 //   mdt/v1/alert/{sector}/{unit}         emergency alerts, QoS 1
 //   mdt/v1/roster/{sector}/{precinct}    the sector's officers (badge, PIN hash) for sign-on, QoS 1, retained
+//   mdt/v1/epoch/{sector}/{precinct}     the sector board's current epoch (sync/epoch-announce.ts), QoS 1, retained
 //
 // Ids are restricted to [A-Za-z0-9_.-] so they can never inject '/', '+' or '#' into a topic.
 
@@ -35,14 +36,17 @@ export const topics = {
   alertAll: (sector: string) => `${TOPIC_ROOT}/alert/${check('sector', sector)}/+`,
   roster: (sector: string, precinct: string) => `${TOPIC_ROOT}/roster/${check('sector', sector)}/${check('precinct', precinct)}`,
   rosterAll: (sector: string) => `${TOPIC_ROOT}/roster/${check('sector', sector)}/+`,
+  epoch: (sector: string, precinct: string) => `${TOPIC_ROOT}/epoch/${check('sector', sector)}/${check('precinct', precinct)}`,
+  epochAll: (sector: string) => `${TOPIC_ROOT}/epoch/${check('sector', sector)}/+`,
 };
 
-export type TopicKind = 'sync' | 'avl' | 'presence' | 'alert' | 'roster';
+export type TopicKind = 'sync' | 'avl' | 'presence' | 'alert' | 'roster' | 'epoch';
 
 export type ParsedTopic =
   | { kind: 'sync'; sector: string; from: string; to: string }
   | { kind: 'avl' | 'presence' | 'alert'; sector: string; unit: string }
-  | { kind: 'roster'; sector: string; precinct: string };
+  | { kind: 'roster'; sector: string; precinct: string }
+  | { kind: 'epoch'; sector: string; precinct: string };
 
 /** Parses a concrete topic (no wildcards); undefined for anything outside the layout. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -58,5 +62,6 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
     return { kind, sector, unit: a };
   }
   if (kind === 'roster' && b === undefined) return { kind, sector, precinct: a };
+  if (kind === 'epoch' && b === undefined) return { kind, sector, precinct: a };
   return undefined;
 }
