@@ -20,7 +20,11 @@ function sameHeads(a: Automerge.Heads, b: Automerge.Heads): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
+/**
+ * 'saved' fires first, once a change is durable and before its view is derived (sync sends it on
+ * at once: the view is linear in the board); 'change' then carries the new view.
+ */
+export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView] }> {
   readonly docId: string;
   private current: SectorBoard;
   private cachedView: { heads: Automerge.Heads; view: BoardView } | undefined;
@@ -94,6 +98,7 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
         throw err;
       }
       this.current = next;
+      this.emitSaved();
       this.emitChange();
       return next;
     });
@@ -113,6 +118,16 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
       return;
     }
     this.current = Automerge.clone(before, this.actorId);
+  }
+
+  private emitSaved(): void {
+    for (const l of this.listeners('saved') as Array<() => void>) {
+      try {
+        l();
+      } catch (err) {
+        this.log.error({ docId: this.docId, err }, 'sector board saved listener threw');
+      }
+    }
   }
 
   private emitChange(): void {
