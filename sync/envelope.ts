@@ -16,6 +16,14 @@ export const MAX_SYNC_PAYLOAD = 4 * 1024 * 1024;
  * is refused before Automerge parses it: decoding is where a hostile payload costs CPU and memory.
  */
 export const MAX_CAR_SYNC_PAYLOAD = 1024 * 1024;
+/**
+ * How big cars' changes may make one sector board at the precinct (peer-sync.ts counts the
+ * board's saved size plus every accepted message). A live board holds one service day, about
+ * 25 KiB (docs/sector-board.md), so this is hundreds of days of traffic: only a faulty or hostile
+ * car gets near it, and it must not make every car load (and the precinct hold) a board without
+ * bound.
+ */
+export const MAX_BOARD_BYTES = 8 * 1024 * 1024;
 
 export type EnvelopeKind = 'sync' | 'hello';
 

@@ -15,9 +15,10 @@ export const SYNC_CHUNK_BYTES = 512 * 1024;
 /** The message itself when it fits (or holds a single change); else parts of at most ~maxBytes. */
 export function splitSyncMessage<T>(doc: A.Doc<T>, msg: Uint8Array, maxBytes: number, state?: A.SyncState): Uint8Array[] {
   if (msg.length <= maxBytes) return [msg];
-  const round = A.decodeSyncMessage(legacyRound(doc, msg, state));
+  const legacy = legacyRound(doc, msg, state);
+  const round = A.decodeSyncMessage(legacy);
   if (round.changes.length <= 1) return [msg];
-  const frame = msg.length - round.changes.reduce((n, c) => n + c.length, 0);
+  const frame = legacy.length - round.changes.reduce((n, c) => n + c.length + 4, 0);
   const parts: Uint8Array[][] = [];
   let part: Uint8Array[] = [];
   let size = frame;
