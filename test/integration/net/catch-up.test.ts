@@ -50,9 +50,8 @@ describe('catch-up of a car with more than one sync message of changes', () => {
     await waitFor(() => (sb.replica.view().calls[id]?.notes.length ?? 0) === NOTES, { what: 'every note at the precinct', timeoutMs: 120_000 });
     expect(sb.sync.stats.rejected).toBe(before.rejected);
     expect(sb.sync.stats.forged).toBe(before.forged);
-    // More than one message carried the backlog, and more bytes than one message may hold.
-    expect(sb.sync.stats.receivedMessages - before.receivedMessages).toBeGreaterThan(2);
-    expect(sb.sync.stats.receivedBytes - before.receivedBytes).toBeGreaterThan(MAX_CAR_SYNC_PAYLOAD);
+    // Besides the hello and the opening message, more than one part carried the backlog.
+    expect(sb.sync.stats.receivedMessages - before.receivedMessages).toBeGreaterThanOrEqual(4);
     await waitFor(() => A.getHeads(car.replica.doc).sort().join() === A.getHeads(sb.replica.doc).sort().join(), { what: 'same heads on car and precinct' });
   }, 240_000);
 });
