@@ -249,6 +249,12 @@ export class PeerSync<T> {
   }
 
   private refused(from: string, bytes: number, err: unknown): void {
+    if (err instanceof Refusal && err.kind === 'invalid') {
+      // Nothing was taken and no state moved: the peer's real messages still count. (Shutting it
+      // out would let one injected bad message cut a car off from its precinct.)
+      this.reject(from, bytes, err.reason);
+      return;
+    }
     // Every later change of the sender depends on the refused one, so nothing more from it can be
     // taken for this document: shut it out until it reconnects (and is refused again).
     this.shutOut.add(from);
@@ -259,12 +265,10 @@ export class PeerSync<T> {
     if (err.kind === 'forged') {
       this.stats.forged += 1;
       this.opts.log.error({ from, bytes, reason: err.reason }, 'sync refused: change not authored by the sending vehicle');
-    } else if (err.kind === 'oversize') {
+    } else {
       this.stats.oversize += 1;
       this.stats.rejected += 1;
       this.opts.log.error({ from, bytes, reason: err.reason, cap: this.opts.maxBoardBytes }, 'sync refused: the sector board would exceed its size cap');
-    } else {
-      this.reject(from, bytes, err.reason);
     }
   }
 
