@@ -380,6 +380,7 @@ export async function benchSync(): Promise<BenchTable[]> {
         'One Node process holds the aedes broker, the precinct sync path and every car (MQTT.js client + PeerSync + replica on disk); no GPS/modem/UI per car.',
         'Clock: before car A\'s durable write -> car B holds the change (after the precinct\'s and B\'s fsync\'d writes). Background: one position per car per 5 s.',
         'Floor: plain MQTT.js QoS 1 publish -> delivery of 200 B through the same broker, same load, same run.',
+        "The cars have no screen, so none derives a board view; each car's fsync runs on its own libuv thread (64 in this process).",
         'Authentication is a table lookup here (scrypt would only measure scrypt: ~30 ms per connect, once).',
       ],
     },
@@ -389,7 +390,7 @@ export async function benchSync(): Promise<BenchTable[]> {
       rows: extra,
       notes: [
         'Targets (issue 4): < 300 B on the wire per status change; catch-up < 0.5 s.',
-        'Bytes: MQTT 3.1.1 PUBLISH (QoS 1) frames plus 4-byte PUBACKs of the sync messages, persisted sync states (no TCP/IP headers).',
+        'Bytes: MQTT 3.1.1 PUBLISH (QoS 1) frames plus 4-byte PUBACKs of the sync messages as sent (bodies deflated when smaller), persisted sync states (no TCP/IP headers).',
         'Catch-up: the sector\'s 30 minutes are generated as fast as the cars and precinct can act; the clock runs from reconnect to holding the precinct\'s heads.',
       ],
     },

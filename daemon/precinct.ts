@@ -19,7 +19,7 @@ import { appendBreadcrumb, parseAvl, type AvlPosition } from '../sync/avl.js';
 import { FileSyncStateStore } from '../sync/sync-state-store.js';
 import { RetainedStore } from '../sync/retained-store.js';
 import { PrecinctLink } from '../sync/precinct-link.js';
-import { MAX_CAR_SYNC_PAYLOAD } from '../sync/envelope.js';
+import { MAX_BOARD_BYTES, MAX_CAR_SYNC_PAYLOAD, MAX_SYNC_PAYLOAD } from '../sync/envelope.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import type { SectorReplica } from '../sync/replica.js';
@@ -176,6 +176,9 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
           boundVehicle,
           stateStore: syncStates,
           maxPayload: MAX_CAR_SYNC_PAYLOAD,
+          maxBoardBytes: MAX_BOARD_BYTES,
+          // A car accepts up to MAX_SYNC_PAYLOAD; half leaves room for a round's heads and Bloom filter.
+          chunkBytes: MAX_SYNC_PAYLOAD / 2,
         }) as PeerSync<unknown>,
       forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
       initialEpoch: deps.epoch ?? '1',

@@ -2,10 +2,12 @@
 // must cost under 300 bytes on a narrowband radio data link: the envelope adds 3 + docId bytes.
 //
 //   byte 0      envelope version (1)
-//   byte 1      kind: 1 = sync (Automerge sync message), 2 = hello (peer (re)connected: reset state)
+//   byte 1      kind: 1 = sync (Automerge sync message), 2 = hello (peer (re)connected: reset state),
+//               3 = sync with the body deflated (RFC 1951), used when that makes it smaller
 //   byte 2      docId length n (1..64)
 //   bytes 3..   docId (UTF-8), then the body
 import { Buffer } from 'node:buffer';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 export const ENVELOPE_VERSION = 1;
 /** Largest sync payload a peer accepts; bigger ones are refused before Automerge sees them. */
@@ -16,6 +18,14 @@ export const MAX_SYNC_PAYLOAD = 4 * 1024 * 1024;
  * is refused before Automerge parses it: decoding is where a hostile payload costs CPU and memory.
  */
 export const MAX_CAR_SYNC_PAYLOAD = 1024 * 1024;
+/**
+ * How big cars' changes may make one sector board at the precinct (peer-sync.ts counts the
+ * board's saved size plus every accepted message). A live board holds one service day, about
+ * 25 KiB (docs/sector-board.md), so this is hundreds of days of traffic: only a faulty or hostile
+ * car gets near it, and it must not make every car load (and the precinct hold) a board without
+ * bound.
+ */
+export const MAX_BOARD_BYTES = 8 * 1024 * 1024;
 
 export type EnvelopeKind = 'sync' | 'hello';
 
@@ -36,12 +46,27 @@ export class PayloadRejected extends Error {
 }
 
 const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2 };
+const DEFLATED_SYNC = 3;
+/**
+ * Bodies up to this size are tried deflated. A status change's round is ~300 B, of which hashes
+ * repeated between heads, have and the change's deps shrink well (~15-40 %); big rounds are
+ * already compressed by Automerge (sync message-v2), so trying them would only cost CPU.
+ */
+const DEFLATE_UP_TO = 64 * 1024;
 
 export function encodeEnvelope(env: Envelope): Buffer {
   const id = Buffer.from(env.docId, 'utf8');
   if (id.length < 1 || id.length > 64) throw new Error(`docId must be 1..64 bytes, got ${id.length}`);
-  const head = Buffer.from([ENVELOPE_VERSION, KIND_CODES[env.kind], id.length]);
-  return Buffer.concat([head, id, env.body]);
+  let kind = KIND_CODES[env.kind];
+  let body = env.body;
+  if (env.kind === 'sync' && body.length <= DEFLATE_UP_TO) {
+    const deflated = deflateRawSync(body, { level: 9 });
+    if (deflated.length < body.length) {
+      kind = DEFLATED_SYNC;
+      body = deflated;
+    }
+  }
+  return Buffer.concat([Buffer.from([ENVELOPE_VERSION, kind, id.length]), id, body]);
 }
 
 export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD): Envelope {
@@ -49,13 +74,21 @@ export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD)
   if (bytes > maxBytes) throw new PayloadRejected(`larger than ${maxBytes} B`, bytes);
   if (bytes < 3) throw new PayloadRejected('shorter than the envelope header', bytes);
   if (payload[0] !== ENVELOPE_VERSION) throw new PayloadRejected(`unknown envelope version ${payload[0]}`, bytes);
-  const kind = payload[1] === 1 ? 'sync' : payload[1] === 2 ? 'hello' : undefined;
+  const kind = payload[1] === 1 || payload[1] === DEFLATED_SYNC ? 'sync' : payload[1] === 2 ? 'hello' : undefined;
   if (!kind) throw new PayloadRejected(`unknown kind ${payload[1]}`, bytes);
   const idLen = payload[2]!;
   if (idLen < 1 || idLen > 64 || bytes < 3 + idLen) throw new PayloadRejected('truncated docId', bytes);
   const docId = Buffer.from(payload.subarray(3, 3 + idLen)).toString('utf8');
   if (!/^[A-Za-z0-9_.@-]+$/.test(docId)) throw new PayloadRejected('docId has invalid characters', bytes);
-  const body = payload.subarray(3 + idLen);
+  let body = payload.subarray(3 + idLen);
+  if (payload[1] === DEFLATED_SYNC) {
+    try {
+      // Bounded like the payload itself: a small deflated body must not inflate without limit.
+      body = inflateRawSync(body, { maxOutputLength: maxBytes });
+    } catch (err) {
+      throw new PayloadRejected(`deflated body does not inflate within ${maxBytes} B (${(err as Error).message})`, bytes);
+    }
+  }
   if (kind === 'sync' && body.length === 0) throw new PayloadRejected('empty sync body', bytes);
   return { kind, docId, body };
 }

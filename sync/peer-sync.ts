@@ -5,21 +5,28 @@
 // with a dead link are re-derived instead of waited for. The shared heads are persisted per
 // (doc, peer) (sync-state-store.ts) so a reconnect, or a restart of either side, costs an
 // incremental round. On the precinct, every message from a car passes the author guard
-// (author-guard.ts) before it is kept.
+// (author-guard.ts) and the board size cap before it is kept.
 import * as A from '@automerge/automerge';
 import type { Logger } from './logger.js';
 import { decodeEnvelope, encodeEnvelope, PayloadRejected } from './envelope.js';
 import { parseTopic, topics } from './topics.js';
 import { checkAuthorship, type BoundVehicle } from './author-guard.js';
 import { MemorySyncStateStore, type SyncStateStore } from './sync-state-store.js';
+import { splitSyncMessage, SYNC_CHUNK_BYTES } from './sync-chunks.js';
 
 /** The slice of a replica that sync needs. */
 export interface SyncableReplica<T> {
   readonly docId: string;
   readonly doc: A.Doc<T>;
   update(fn: (doc: A.Doc<T>) => A.Doc<T>): Promise<unknown>;
-  on(event: 'change', listener: () => void): unknown;
-  /** Resolves when no local change is being saved (SectorReplica.whenIdle): sync only sends durable changes. */
+  /** Fired once a change is durable, before anything derives a view of it. */
+  on(event: 'saved', listener: () => void): unknown;
+  /**
+   * Whether a local change is being saved, and a promise for when none is (SectorReplica). While
+   * a save is in flight the document already holds the change, and a failed save rolls it back:
+   * sync must not send it before then.
+   */
+  readonly busy?: boolean;
   whenIdle?(): Promise<void>;
 }
 
@@ -45,8 +52,15 @@ export interface PeerSyncOptions<T> {
   stateStore?: SyncStateStore;
   /** Largest sync payload accepted from a peer (bytes). */
   maxPayload?: number;
-  /** After changes could not be applied, greet the peer again after this long. Default 30 s. */
+  /** After a peer's changes could not be saved, greet it again after this long. Default 30 s. */
   retryAfterMs?: number;
+  /** Largest sync message we send; bigger rounds go out in several messages (sync-chunks.ts). */
+  chunkBytes?: number;
+  /**
+   * Cap on the board's size (bytes, see boardBytes) that peers' changes may grow it to: a message
+   * that would cross it is refused. Absent = no cap (a car trusts its precinct).
+   */
+  maxBoardBytes?: number;
 }
 
 export interface PeerSyncStats {
@@ -57,15 +71,31 @@ export interface PeerSyncStats {
   rejected: number;
   /** Messages refused by the author binding (a change claiming another author). */
   forged: number;
+  /** Messages refused because the board would outgrow maxBoardBytes. */
+  oversize: number;
 }
+
+/** Why a received message was not kept; thrown inside the replica update so it leaves no trace. */
+class Refusal extends Error {
+  constructor(
+    readonly kind: 'forged' | 'oversize' | 'invalid',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+const sameHeads = (a: A.Heads, b: A.Heads) => a.length === b.length && a.every((h, i) => h === b[i]);
 
 export class PeerSync<T> {
   private readonly states = new Map<string, A.SyncState>();
-  private flushing = Promise.resolve();
-  readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0 };
+  /** Shared heads last written to the store per peer, so unchanged states are not re-encoded. */
+  private readonly persisted = new Map<string, string>();
+  readonly stats: PeerSyncStats = { sentMessages: 0, sentBytes: 0, receivedMessages: 0, receivedBytes: 0, rejected: 0, forged: 0, oversize: 0 };
   private readonly store: SyncStateStore;
-  private shadow: A.Doc<T> | undefined;
   private handling: Promise<void> = Promise.resolve();
+  /** The board's size as the cap counts it: its saved size when first needed, plus what peers added. */
+  private boardBytes: number | undefined;
   /**
    * Peers whose changes were refused, until their next hello. Why: their later messages still
    * advertise heads we refused, so answering them asks for those changes again, which the peer
@@ -76,7 +106,7 @@ export class PeerSync<T> {
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
-    opts.replica.on('change', () => this.flushAll());
+    opts.replica.on('saved', () => this.flushAll());
   }
 
   /** The current state for a peer: in memory, else the persisted shared heads, else fresh. */
@@ -90,12 +120,18 @@ export class PeerSync<T> {
         s = A.initSyncState();
       }
       this.states.set(peerId, s);
+      this.persisted.set(peerId, s.sharedHeads.join());
     }
     return s;
   }
 
-  private setState(peerId: string, s: A.SyncState): void {
-    this.states.set(peerId, s);
+  /** Writes the peer's shared heads to the store when they moved (the rest is in-flight state). */
+  private persist(peerId: string): void {
+    const s = this.states.get(peerId);
+    if (!s) return;
+    const key = s.sharedHeads.join();
+    if (this.persisted.get(peerId) === key) return;
+    this.persisted.set(peerId, key);
     this.store.save(this.opts.replica.docId, peerId, A.encodeSyncState(s));
   }
 
@@ -116,16 +152,16 @@ export class PeerSync<T> {
   }
 
   /** Called on (re)connect: tell the peer to reset our state, then start a sync round. */
-  async hello(peerId: string): Promise<void> {
+  hello(peerId: string): Promise<void> {
     this.resetState(peerId);
-    await this.send(peerId, encodeEnvelope({ kind: 'hello', docId: this.opts.replica.docId, body: new Uint8Array(0) }));
-    await this.flush(peerId);
+    // Both publishes are issued in this tick, in order: the broker keeps their order (MQTT 3.1.1 §4.6).
+    const greeting = this.send(peerId, encodeEnvelope({ kind: 'hello', docId: this.opts.replica.docId, body: new Uint8Array(0) }));
+    return Promise.all([greeting, this.flush(peerId)]).then(() => undefined);
   }
 
   /**
    * Handles one MQTT message on a sync topic. Bad input is logged and dropped, never thrown.
-   * Messages are processed one at a time, in arrival order (the shadow copy must never be ahead
-   * of the replica when the next message is applied).
+   * Messages are processed one at a time, in arrival order.
    */
   handle(topic: string, payload: Buffer): Promise<void> {
     const run = this.handling.then(() => this.handleOne(topic, payload));
@@ -134,7 +170,6 @@ export class PeerSync<T> {
   }
 
   private async handleOne(topic: string, payload: Buffer): Promise<void> {
-    await this.opts.replica.whenIdle?.();
     const t = parseTopic(topic);
     if (!t || t.kind !== 'sync' || t.to !== this.opts.selfPeer || t.sector !== this.opts.sector) return;
     if (this.opts.allowPeer && !this.opts.allowPeer(t.from)) {
@@ -172,69 +207,82 @@ export class PeerSync<T> {
       this.reject(t.from, payload.length, 'changes refused earlier; ignored until the peer reconnects');
       return;
     }
-    const state = this.state(t.from);
-    // Every message is applied first to a private copy of the board at the same heads (the
-    // shadow). Why: receiveSyncMessage marks the doc it is given as outdated even when nothing
-    // changes, and SectorReplica.update keeps its old doc when the heads do not move, so acks
-    // (most messages) must never touch the replica; and a refused message must leave no trace.
-    let shadow: A.Doc<T>;
-    let next: A.SyncState;
-    const before = A.getHeads(this.syncShadow());
+    const from = t.from;
+    const body = env.body;
+    let prior: A.SyncState | undefined;
     try {
-      [shadow, next] = A.receiveSyncMessage(this.syncShadow(), state, env.body);
+      // Received straight into the board through its single write path: an ack (no new change)
+      // only swaps the document object, a change is fsync'd before the 'saved' event, and a
+      // refusal thrown here makes update() put the board back exactly as it was.
+      await this.opts.replica.update((doc) => {
+        const before = A.getHeads(doc);
+        const state = this.state(from);
+        let after: A.Doc<T>;
+        let next: A.SyncState;
+        try {
+          [after, next] = A.receiveSyncMessage(doc, state, body);
+        } catch (err) {
+          throw new Refusal('invalid', `not a valid sync message: ${(err as Error).message}`);
+        }
+        if (!sameHeads(before, A.getHeads(after))) {
+          const forged = bound ? checkAuthorship(after, before, bound) : undefined;
+          if (forged) throw new Refusal('forged', forged);
+          this.admitGrowth(doc, body.length);
+        }
+        // Committed before the save resolves, so the fan-out that the 'saved' event starts
+        // already knows the sender has these changes (else it would echo them back).
+        prior = state;
+        this.states.set(from, next);
+        return after;
+      });
     } catch (err) {
-      // A garbled message says nothing about the peer's history: drop it, nothing to shut out.
-      this.shadow = undefined;
-      this.reject(t.from, payload.length, `not a valid sync message: ${(err as Error).message}`);
+      if (prior) this.states.set(from, prior);
+      this.refused(from, payload.length, err);
       return;
     }
-    this.shadow = shadow;
-    const after = A.getHeads(shadow);
-    if (after.length !== before.length || after.some((h, i) => h !== before[i])) {
-      const forged = bound ? checkAuthorship(shadow, before, bound) : undefined;
-      if (forged) {
-        // Every later change of the sender depends on the refused one, so nothing more from it
-        // can be taken for this document: shut it out until it reconnects (and is refused again).
-        this.stats.forged += 1;
-        this.opts.log.error({ from: t.from, bytes: payload.length, reason: forged }, 'sync refused: change not authored by the sending vehicle');
-        this.shutOutPeer(t.from);
-        return;
-      }
-      try {
-        // Take every change the shadow has and the replica lacks, not just this message's: a
-        // change that arrived before its dependency sat in the shadow's queue until now.
-        const accepted = shadow;
-        await this.opts.replica.update((doc) => A.merge(doc, accepted));
-      } catch (err) {
-        // Valid changes we could not keep (e.g. the disk is full): shut the peer out so the
-        // exchange stops, and greet it again later so it resends them.
-        this.reject(t.from, payload.length, `sync message not applied: ${(err as Error).message}`);
-        this.shutOutPeer(t.from);
-        this.retryLater(t.from);
-        return;
-      }
-    }
-    this.setState(t.from, next);
-    // Reply to the sender, and (via the replica's change event) fan out to the other peers.
-    await this.flush(t.from);
+    this.persist(from);
+    // Reply to the sender (the fan-out to the other peers ran on the 'saved' event).
+    await this.flush(from);
   }
 
-  private syncShadow(): A.Doc<T> {
-    const doc = this.opts.replica.doc;
-    if (!this.shadow) {
-      this.shadow = A.clone(doc);
-      return this.shadow;
+  /** Counts a message's changes against the board cap, or throws the refusal. */
+  private admitGrowth(doc: A.Doc<T>, bytes: number): void {
+    const cap = this.opts.maxBoardBytes;
+    if (cap === undefined) return;
+    // Measured once (save() is linear in the board); then every accepted message adds its body,
+    // an upper bound of what its changes add (a saved board is compressed, a message is not).
+    this.boardBytes ??= A.save(doc).length;
+    if (this.boardBytes + bytes > cap) {
+      throw new Refusal('oversize', `the board would grow to ${this.boardBytes + bytes} B, over its cap of ${cap} B`);
     }
-    const have = A.getHeads(this.shadow);
-    const want = A.getHeads(doc);
-    if (have.length !== want.length || have.some((h, i) => h !== want[i])) {
-      try {
-        [this.shadow] = A.applyChanges(this.shadow, A.getChangesSince(doc, have));
-      } catch {
-        this.shadow = A.clone(doc);
-      }
+    this.boardBytes += bytes;
+  }
+
+  private refused(from: string, bytes: number, err: unknown): void {
+    if (err instanceof Refusal && err.kind === 'invalid') {
+      // Nothing was taken and no state moved: the peer's real messages still count. (Shutting it
+      // out would let one injected bad message cut a car off from its precinct.)
+      this.reject(from, bytes, err.reason);
+      return;
     }
-    return this.shadow;
+    // Every later change of the sender depends on the refused one, so nothing more from it can be
+    // taken for this document: shut it out until it reconnects (and is refused again).
+    this.shutOut.add(from);
+    if (!(err instanceof Refusal)) {
+      // Valid changes we could not keep (the save failed, e.g. a full disk): greet the peer again
+      // later so it sends them once more.
+      this.reject(from, bytes, `sync message not applied: ${(err as Error).message}`);
+      this.retryLater(from);
+      return;
+    }
+    if (err.kind === 'forged') {
+      this.stats.forged += 1;
+      this.opts.log.error({ from, bytes, reason: err.reason }, 'sync refused: change not authored by the sending vehicle');
+    } else {
+      this.stats.oversize += 1;
+      this.stats.rejected += 1;
+      this.opts.log.error({ from, bytes, reason: err.reason, cap: this.opts.maxBoardBytes }, 'sync refused: the sector board would exceed its size cap');
+    }
   }
 
   private retryLater(peerId: string): void {
@@ -246,11 +294,6 @@ export class PeerSync<T> {
     }, this.opts.retryAfterMs ?? 30_000);
     timer.unref();
     this.retries.set(peerId, timer);
-  }
-
-  private shutOutPeer(peerId: string): void {
-    this.shadow = undefined;
-    this.shutOut.add(peerId);
   }
 
   private reject(from: string, bytes: number, reason: string): void {
@@ -267,27 +310,35 @@ export class PeerSync<T> {
     for (const peer of this.states.keys()) void this.flush(peer);
   }
 
-  /** Sends every sync message the peer needs now. Serialised so states are not raced. */
-  flush(peerId: string): Promise<void> {
-    const run = this.flushing.then(async () => {
-      if (!this.opts.publisher.isOnline()) return;
-      let state = this.state(peerId);
-      for (;;) {
-        await this.opts.replica.whenIdle?.();
-        const [nextState, msg] = A.generateSyncMessage(this.opts.replica.doc, state);
-        state = nextState;
-        this.setState(peerId, state);
-        if (!msg) break;
-        const sent = await this.send(peerId, encodeEnvelope({ kind: 'sync', docId: this.opts.replica.docId, body: msg }));
-        if (!sent) {
-          // The link dropped mid-round: forget in-flight bookkeeping; the next hello restarts.
-          this.resetState(peerId);
-          break;
+  /**
+   * Sends every sync message the peer needs now. Generation is synchronous (no state can be
+   * raced), the publishes are issued at once and in order; the returned promise settles when the
+   * broker has acknowledged them. So a fan-out to N cars is N publishes in one tick, not N
+   * round trips one after the other.
+   */
+  async flush(peerId: string): Promise<void> {
+    const replica = this.opts.replica;
+    while (replica.busy) await replica.whenIdle?.();
+    if (!this.opts.publisher.isOnline()) return;
+    const sends: Array<Promise<boolean>> = [];
+    let state = this.state(peerId);
+    // Automerge answers with one message per round and then waits for the peer; the bound only
+    // guards against a state that would never settle.
+    for (let i = 0; i < 8; i++) {
+      const doc = this.opts.replica.doc;
+      const [next, msg] = A.generateSyncMessage(doc, state);
+      if (msg) {
+        for (const part of splitSyncMessage(doc, msg, this.opts.chunkBytes ?? SYNC_CHUNK_BYTES, state)) {
+          sends.push(this.send(peerId, encodeEnvelope({ kind: 'sync', docId: this.opts.replica.docId, body: part })));
         }
       }
-    });
-    this.flushing = run.catch((err: unknown) => this.opts.log.error({ err, peerId }, 'sync flush failed'));
-    return this.flushing;
+      state = next;
+      if (!msg) break;
+    }
+    this.states.set(peerId, state);
+    this.persist(peerId);
+    // The link dropped mid-round: forget in-flight bookkeeping; the next hello restarts.
+    if ((await Promise.all(sends)).includes(false)) this.resetState(peerId);
   }
 
   private async send(peerId: string, payload: Buffer): Promise<boolean> {

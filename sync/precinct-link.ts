@@ -67,7 +67,10 @@ export class PrecinctLink {
       password: remote.password,
       log: opts.log,
       subscriptions: [],
-      backoff: { minMs: 200, maxMs: 10_000 },
+      // Capped at 2 s, not a car's 30 s: a precinct has a handful of links, so there is no fleet
+      // to spread out, and every second a restarted neighbour goes unlinked is a second its
+      // roaming cars' edits wait (a 10 s cap delayed them up to 10 s after the neighbour was back).
+      backoff: { minMs: 100, maxMs: 2000 },
     });
     this.transport.on('message', (topic, payload, retain) => this.inbound(topic, payload, retain));
     this.transport.on('connect', () => this.restartRounds());

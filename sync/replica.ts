@@ -24,7 +24,11 @@ function sameHeads(a: Automerge.Heads, b: Automerge.Heads): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
+/**
+ * 'saved' fires first, once a change is durable and before its view is derived (sync sends it on
+ * at once: the view is linear in the board); 'change' then carries the new view.
+ */
+export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] }> {
   readonly docId: string;
   private current: SectorBoard;
   private cachedView: { heads: Automerge.Heads; view: BoardView } | undefined;
@@ -72,6 +76,11 @@ export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
    */
   async whenIdle(): Promise<void> {
     while (this.writing) await this.queue;
+  }
+
+  /** Whether a change is being written now (see whenIdle). */
+  get busy(): boolean {
+    return this.writing;
   }
 
   /** The plain read model, cached per document version. */
@@ -126,6 +135,7 @@ export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
       throw err;
     }
     this.current = next;
+    this.emitSaved();
     this.emitChange();
     return next;
   }
@@ -142,6 +152,16 @@ export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
       return;
     }
     this.current = Automerge.clone(before, this.actorId);
+  }
+
+  private emitSaved(): void {
+    for (const l of this.listeners('saved') as Array<() => void>) {
+      try {
+        l();
+      } catch (err) {
+        this.log.error({ docId: this.docId, err }, 'sector board saved listener threw');
+      }
+    }
   }
 
   private emitChange(): void {
@@ -169,9 +189,10 @@ export class EpochReplica extends EventEmitter<{ change: [BoardView] }> {
  * at a cut it switches to the next epoch's document and emits `change` with the new view. A write
  * queued on the old document before the switch lands there and is forwarded by the epoch wiring.
  */
-export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
+export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView] }> {
   private inner: EpochReplica;
   private readonly relay = (view: BoardView) => this.emitChange(view);
+  private readonly relaySaved = () => this.emit('saved');
 
   constructor(
     initial: EpochReplica,
@@ -180,6 +201,7 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
     super();
     this.inner = initial;
     initial.on('change', this.relay);
+    initial.on('saved', this.relaySaved);
   }
 
   static async open(opts: ReplicaOptions): Promise<SectorReplica> {
@@ -207,12 +229,22 @@ export class SectorReplica extends EventEmitter<{ change: [BoardView] }> {
     return this.inner.update(fn);
   }
 
+  whenIdle(): Promise<void> {
+    return this.inner.whenIdle();
+  }
+
+  get busy(): boolean {
+    return this.inner.busy;
+  }
+
   /** Makes `next` the live document and tells every holder with a change event. */
   switchTo(next: EpochReplica): void {
     if (next === this.inner) return;
     this.inner.off('change', this.relay);
+    this.inner.off('saved', this.relaySaved);
     this.inner = next;
     next.on('change', this.relay);
+    next.on('saved', this.relaySaved);
     this.log.info({ docId: next.docId }, 'live sector board switched to a new epoch');
     this.emitChange(next.view());
   }

@@ -36,10 +36,14 @@ export async function startSpec(fleet: Fleet, spec: PrecinctSpec): Promise<Runni
   return p;
 }
 
-/** Stops a precinct (as a crash would: its broker and station go away) and starts it again. */
-export async function restartPrecinct(fleet: Fleet, p: RunningPrecinct, spec: PrecinctSpec): Promise<RunningPrecinct> {
+/**
+ * Stops a precinct (as a crash would: its broker and station go away), keeps it down `downMs`,
+ * and starts it again.
+ */
+export async function restartPrecinct(fleet: Fleet, p: RunningPrecinct, spec: PrecinctSpec, downMs = 0): Promise<RunningPrecinct> {
   await p.stop();
   fleet.precincts.splice(fleet.precincts.indexOf(p), 1);
+  if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
   return startSpec(fleet, spec);
 }
 

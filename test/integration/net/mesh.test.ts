@@ -115,7 +115,12 @@ describe('mesh sync over MQTT (aedes)', () => {
 
     const connects = { n: 0 };
     honest.transport.on('connect', () => (connects.n += 1));
-    mesh.N = await restartPrecinct(fleet, mesh.N, mesh.specN);
+    // Down long enough for reconnect backoffs to grow: the neighbour's link to N must still be
+    // back within its 2 s cap of N's return (a 10 s cap once left roaming cars cut off that long).
+    mesh.N = await restartPrecinct(fleet, mesh.N, mesh.specN, 8000);
+    const back = Date.now();
+    await waitFor(() => mesh.E.links[0]!.online(), { what: "E's link to the restarted N", timeoutMs: 15_000 });
+    expect(Date.now() - back).toBeLessThan(4000);
     // While N was down V12 failed over to E (its second broker) or waited; either way it edits.
     await act(honest, (d, x) => board.setUnitStatus(d, { unitId: 'NB2', status: 'on_scene' }, x));
     await waitFor(() => connects.n > 0 && honest.transport.isOnline(), { what: 'V12 reconnected', timeoutMs: 15_000 });
@@ -123,7 +128,7 @@ describe('mesh sync over MQTT (aedes)', () => {
     // Re-announce: presence online again at the restarted precinct.
     await waitFor(() => sb.presence.get('NB2')?.state === 'online', { what: 'NB2 presence re-announced' });
     // Resync: the edit made during the outage reached the precinct; nothing it had was lost.
-    await waitFor(() => sb.replica.view().units.NB2?.status === 'on_scene', { what: 'outage edit at the precinct', timeoutMs: 20_000 });
+    await waitFor(() => sb.replica.view().units.NB2?.status === 'on_scene', { what: 'outage edit at the precinct', timeoutMs: 10_000 });
     for (const id of Object.keys(before.calls)) expect(sb.replica.view().calls[id]).toBeDefined();
     // Resubscribe: a new call after the restart reaches every sector B car.
     const { id } = await postCall(mesh.N, await fleet.operatorToken(mesh.N), { type: 'Alarm', priority: 2, address: '8th Ave NW', beat: 'B3' });

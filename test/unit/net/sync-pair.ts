@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDocStore } from '../../../sync/doc-store.js';
 import { SectorReplica } from '../../../sync/replica.js';
-import { PeerSync, type SyncPublisher } from '../../../sync/peer-sync.js';
+import { PeerSync, type PeerSyncOptions, type SyncPublisher } from '../../../sync/peer-sync.js';
 import { MemorySyncStateStore, type SyncStateStore } from '../../../sync/sync-state-store.js';
 import type { BoundVehicle } from '../../../sync/author-guard.js';
 import { parseTopic } from '../../../sync/topics.js';
-import { silentLogger } from '../../../sync/logger.js';
+import { silentLogger, type Logger } from '../../../sync/logger.js';
 import type { SectorId } from '../../../sync/schema.js';
 
 export const SECTOR = 'B' as SectorId;
@@ -20,6 +20,8 @@ export class Wire {
   online = true;
   bytes = 0;
   messages = 0;
+  /** The biggest payload published so far. */
+  largest = 0;
   readonly nodes = new Map<string, PeerSync<unknown>>();
   private chain: Promise<void> = Promise.resolve();
 
@@ -32,6 +34,7 @@ export class Wire {
         if (!t || t.kind !== 'sync') throw new Error(`not a sync topic: ${topic}`);
         this.bytes += payload.length;
         this.messages += 1;
+        this.largest = Math.max(this.largest, payload.length);
         const to = this.nodes.get(t.to);
         // One delivery per macrotask, as from a socket: a sync loop then fails by timeout
         // instead of starving the event loop (and the test runner's timers) forever.
@@ -69,7 +72,14 @@ export async function node(
   wire: Wire,
   dir: string,
   id: string,
-  opts: { states?: SyncStateStore; bound?: (peer: string) => BoundVehicle | undefined; actor?: string; retryAfterMs?: number } = {},
+  opts: {
+    states?: SyncStateStore;
+    bound?: (peer: string) => BoundVehicle | undefined;
+    actor?: string;
+    retryAfterMs?: number;
+    log?: Logger;
+    sync?: Pick<PeerSyncOptions<unknown>, 'maxPayload' | 'chunkBytes' | 'maxBoardBytes'>;
+  } = {},
 ): Promise<Node> {
   const store = new FileDocStore(join(dir, id));
   const replica = await SectorReplica.open({ store, sector: SECTOR, epoch: '1', actorId: opts.actor ?? Buffer.from(id.padEnd(16, '0').slice(0, 16)).toString('hex') });
@@ -78,8 +88,9 @@ export async function node(
     publisher: wire.publisher(),
     sector: SECTOR,
     selfPeer: id,
-    log: process.env.NET_DEBUG ? { ...silentLogger, warn: (o: object, m?: string) => console.log(m, o), error: (o: object, m?: string) => console.log(m, o) } : silentLogger,
+    log: opts.log ?? (process.env.NET_DEBUG ? { ...silentLogger, warn: (o: object, m?: string) => console.log(m, o), error: (o: object, m?: string) => console.log(m, o) } : silentLogger),
     stateStore: opts.states ?? new MemorySyncStateStore(),
+    ...opts.sync,
     ...(opts.bound ? { boundVehicle: opts.bound } : {}),
     ...(opts.retryAfterMs ? { retryAfterMs: opts.retryAfterMs } : {}),
   });

@@ -2,6 +2,7 @@
 // links, the breadcrumb bound, and the Mosquitto ACL generated from the registry.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
 import { decodeEnvelope, encodeEnvelope, PayloadRejected } from '../../../sync/envelope.js';
 import { parseTopic, topics } from '../../../sync/topics.js';
 import { appendBreadcrumb, parseAvl, type AvlPosition } from '../../../sync/avl.js';
@@ -30,6 +31,23 @@ describe('decoding hostile bytes', () => {
     for (let n = 0; n < 7; n++) expect(() => decodeEnvelope(good.subarray(0, n))).toThrow(PayloadRejected);
     expect(decodeEnvelope(good).docId).toBe('B@1');
     expect(() => decodeEnvelope(new Uint8Array(2000), 1000)).toThrow(/larger than 1000/);
+  });
+
+  it('deflates a sync body only when that makes it smaller, and refuses one that inflates past the cap', () => {
+    const repetitive = new Uint8Array(600).fill(7);
+    const small = encodeEnvelope({ kind: 'sync', docId: 'B@1', body: repetitive });
+    expect(small[1]).toBe(3);
+    expect(small.length).toBeLessThan(100);
+    expect(Buffer.from(decodeEnvelope(small).body)).toEqual(Buffer.from(repetitive));
+    const noise = new Uint8Array(Buffer.from('9f3a71c2e85d04b6aa13f0c9d2e7b8a1', 'hex'));
+    const plain = encodeEnvelope({ kind: 'sync', docId: 'B@1', body: noise });
+    expect(plain[1]).toBe(1);
+    expect(Buffer.from(decodeEnvelope(plain).body)).toEqual(Buffer.from(noise));
+    // 1 MB of zeros deflates to about 1 KB: within the payload cap, far beyond it inflated.
+    const bomb = Buffer.concat([Buffer.from([1, 3, 3]), Buffer.from('B@1'), deflateRawSync(Buffer.alloc(1_000_000))]);
+    expect(bomb.length).toBeLessThan(2000);
+    expect(() => decodeEnvelope(bomb, 64 * 1024)).toThrow(/does not inflate within 65536 B/);
+    expect(() => decodeEnvelope(Buffer.from([1, 3, 3, 0x42, 0x40, 0x31, 0xff, 0x00]))).toThrow(PayloadRejected);
   });
 
   it('JSON payload readers return undefined for garbage, never throw', () => {
