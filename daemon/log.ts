@@ -1,7 +1,8 @@
 // Root logger: JSON lines to stdout for journald, pretty-printed when a person is watching a
 // terminal. No worker-thread transports: they lose the last lines on a hard exit (pino #1183).
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 
 export type Logger = PinoLogger;
 
@@ -30,6 +31,8 @@ export function createLogger(opts: { level?: LevelWithSilent; pretty?: boolean; 
   };
   const wantPretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.MDT_LOG_FORMAT !== 'json');
   if (wantPretty) {
+    // Loaded only for a person at a terminal: a service logging JSON to journald does not pay for it.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
     return pino(options, pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   return pino(options);

@@ -10,8 +10,8 @@
 //   time. Lines that do not belong to the command in flight are emitted as `urc`.
 // - send() never throws: a timeout or a closed port is a result the caller inspects.
 import { EventEmitter } from 'node:events';
-import { ReadlineParser } from '@serialport/parser-readline';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { loadSerial } from './serial-modules.js';
 import { type HardwareLogger, silentLogger } from './logger.js';
 import { emitSafely } from './safe-emit.js';
 
@@ -81,6 +81,7 @@ export class AtPort extends EventEmitter<AtPortEvents> {
 
   /** Opens the port; rejects with the OS error (ENOENT when the device is absent). */
   async open(): Promise<void> {
+    const { SerialPort, ReadlineParser } = await loadSerial();
     if (this.port?.isOpen) return;
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));

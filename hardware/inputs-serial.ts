@@ -4,8 +4,8 @@
 // module comes back (USB serial adapters re-enumerate when the car cranks).
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { ReadlineParser } from '@serialport/parser-readline';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
+import { loadSerial } from './serial-modules.js';
 import { Backoff } from './backoff.js';
 import { CountedWarnings } from './counted-log.js';
 import { QUERY_COMMAND, parseModuleLine } from './inputs-protocol.js';
@@ -125,6 +125,7 @@ export class SerialInputs extends EventEmitter<VehicleInputsEvents> implements V
   }
 
   private async open(): Promise<void> {
+    const { SerialPort, ReadlineParser } = await loadSerial();
     if (!this.running) return;
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     try {
