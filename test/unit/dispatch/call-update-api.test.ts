@@ -2,41 +2,23 @@
 // port), on real boards with the real dispatcher in simulated time: validation names the field,
 // a held call raised to P1 is dispatched in the same request, a transfer by hand lands on the
 // other sector's board with its reference, and every request is in the audit log.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as board from '../../../sync/board.js';
-import { SectorReplica } from '../../../sync/replica.js';
-import type { CallView, SectorId } from '../../../sync/schema.js';
-import { VehicleRegistry } from '../../../sync/credentials.js';
-import { createPrecinctApi } from '../../../daemon/precinct-api.js';
-import { OperatorRegistry } from '../../../daemon/operators.js';
-import type { SectorState } from '../../../daemon/precinct.js';
-import { packagePath } from '../../../daemon/paths.js';
-import { ManualClock } from '../../../dispatch/clock.js';
-import { MemoryDocStore } from '../../../dispatch/memory-store.js';
-import { startPrecinctDispatch, type PrecinctDispatch } from '../../../dispatch/station.js';
+import type { CallView } from '../../../sync/schema.js';
 import { spyLogger } from '../../helpers/board-log-spy.js';
-import { at, car, MIN, operator, sampleDepartment } from './fixtures.js';
+import { startApiFixture, type ApiFixture } from './api-fixture.js';
+import { at, car, MIN, operator } from './fixtures.js';
 
 // Monday 2026-03-02 10:00 Pacific: first watch of the sample schedule (NB11, NB21, NB31 in sector B).
-const T = Date.parse('2026-03-02T10:00:00-08:00');
-
-let dir: string;
-let app: ReturnType<typeof createPrecinctApi>;
-let dispatch: PrecinctDispatch;
-let clock: ManualClock;
-let sectors: Map<string, SectorState>;
+let fx: ApiFixture;
+let app: ApiFixture['app'];
+let dispatch: ApiFixture['dispatch'];
+let clock: ApiFixture['clock'];
+let sectors: ApiFixture['sectors'];
+let tokens: ApiFixture['tokens'];
+const req: ApiFixture['req'] = (...a) => fx.req(...a);
 const log = spyLogger();
-const tokens: Record<string, string> = {};
 
-const req = (method: string, path: string, token: string | undefined, body?: unknown) =>
-  app.request(path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
 const post = (path: string, form: Record<string, string>) =>
   app.request(path, { method: 'POST', headers: { authorization: `Bearer ${tokens.dispatcher}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
 const view = (sector: string) => sectors.get(sector)!.replica.view();
@@ -49,31 +31,9 @@ const newCall = async (body: Record<string, unknown>) => {
 type CallJson = { sector: string; call: CallView; decision: string | null };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mdt-api-update-'));
-  const department = await sampleDepartment();
-  const operators = await OperatorRegistry.open(join(dir, 'operators.json'));
-  for (const role of ['dispatcher', 'watch_commander', 'care'] as const) tokens[role] = await operators.add(`op-${role}`, role);
-  const store = new MemoryDocStore();
-  sectors = new Map();
-  for (const s of department.precincts.N!.sectors) {
-    const replica = await SectorReplica.open({ store, sector: s as SectorId, epoch: 'e1', actorId: `${s.charCodeAt(0).toString(16)}`.padEnd(32, '3') });
-    sectors.set(s, { replica, presence: new Map(), breadcrumbs: new Map(), alerts: [] } as unknown as SectorState);
-  }
-  clock = new ManualClock(T);
-  dispatch = await startPrecinctDispatch({
-    precinct: 'N',
-    department,
-    sectors,
-    config: { holdMinutes: 30, scheduleFile: packagePath('deploy', 'sample-department', 'schedule.json'), lateReportMinutes: 60 },
-    log,
-    clock,
-    cron: false,
-  });
-  app = createPrecinctApi({ precinct: { id: 'N', name: 'North Precinct' }, department, sectors, operators, registry: await VehicleRegistry.open(join(dir, 'v.json')), dispatch, log });
-  for (const u of ['NB11', 'NB21', 'NB31']) {
-    clock.advance(10);
-    await sectors.get('B')!.replica.update((d) => board.signOn(d, { unitId: u, officers: [`Ofc. ${u}`] }, at(car(u), clock.now())));
-  }
+  fx = await startApiFixture({ log });
+  ({ app, dispatch, clock, sectors, tokens } = fx);
+  await fx.signOn('B', ['NB11', 'NB21', 'NB31']);
   // Sector J has no schedule: its roster names the beat officers.
   clock.advance(10);
   await sectors.get('J')!.replica.update((d) => board.signOn(board.upsertUnit(d, { id: 'NJ11', callSign: 'NJ11', homeBeat: 'J1', mode: 'car' }, at(operator, clock.now())), { unitId: 'NJ11', officers: ['Ofc. NJ11'] }, at(car('NJ11'), clock.now())));
@@ -81,10 +41,7 @@ beforeAll(async () => {
   // NB11 busy on C-1, so the next B1 calls are held for it.
   expect((await newCall({ cadNumber: 'C-1', type: 'Burglary', priority: 3, address: '1200 NW Market St', beat: 'B1' })).call.assigned).toEqual(['NB11']);
 });
-afterAll(async () => {
-  await dispatch.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('PATCH /api/v1/calls/{id}', () => {
   it('names the field at fault', async () => {

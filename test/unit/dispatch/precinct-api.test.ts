@@ -1,74 +1,30 @@
 // The precinct API and console through app.request (no port), on real boards with the real
 // dispatcher in simulated time: the policy answers the CAD, errors name the field, overrides and
 // CARE reports are recorded with who did them, the console shows held calls with their reasons.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as board from '../../../sync/board.js';
-import { SectorReplica } from '../../../sync/replica.js';
-import { silentLogger, type CallView, type SectorId } from '../../../sync/schema.js';
-import { VehicleRegistry } from '../../../sync/credentials.js';
-import { createPrecinctApi } from '../../../daemon/precinct-api.js';
-import { OperatorRegistry } from '../../../daemon/operators.js';
-import type { SectorState } from '../../../daemon/precinct.js';
-import { packagePath } from '../../../daemon/paths.js';
-import { ManualClock } from '../../../dispatch/clock.js';
-import { MemoryDocStore } from '../../../dispatch/memory-store.js';
-import { startPrecinctDispatch, type PrecinctDispatch } from '../../../dispatch/station.js';
-import { at, car, MIN, sampleDepartment } from './fixtures.js';
+import type { CallView } from '../../../sync/schema.js';
+import { startApiFixture, T, type ApiFixture } from './api-fixture.js';
+import { at, car, MIN } from './fixtures.js';
 
-// Monday 2026-03-02 10:00 Pacific: first watch of the sample schedule (NB11, NB21, NB31).
-const T = Date.parse('2026-03-02T10:00:00-08:00');
-
-let dir: string;
-let app: ReturnType<typeof createPrecinctApi>;
-let dispatch: PrecinctDispatch;
-let clock: ManualClock;
-let sectors: Map<string, SectorState>;
-const tokens: Record<string, string> = {};
-
-const req = (method: string, path: string, token: string | undefined, body?: unknown) =>
-  app.request(path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+// Monday 2026-03-02 10:00 Pacific (T): first watch of the sample schedule (NB11, NB21, NB31).
+let fx: ApiFixture;
+let app: ApiFixture['app'];
+let dispatch: ApiFixture['dispatch'];
+let clock: ApiFixture['clock'];
+let sectors: ApiFixture['sectors'];
+let tokens: ApiFixture['tokens'];
+const req: ApiFixture['req'] = (...a) => fx.req(...a);
 const B = () => sectors.get('B')!.replica;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mdt-api-'));
-  const department = await sampleDepartment();
-  const operators = await OperatorRegistry.open(join(dir, 'operators.json'));
-  for (const role of ['dispatcher', 'watch_commander', 'care'] as const) tokens[role] = await operators.add(`op-${role}`, role);
-  const store = new MemoryDocStore();
-  sectors = new Map();
-  for (const s of department.precincts.N!.sectors) {
-    const replica = await SectorReplica.open({ store, sector: s as SectorId, epoch: 'e1', actorId: `${s.charCodeAt(0).toString(16)}`.padEnd(32, '2') });
-    sectors.set(s, { replica, presence: new Map(), breadcrumbs: new Map(), alerts: [] } as unknown as SectorState);
-  }
-  clock = new ManualClock(T);
-  dispatch = await startPrecinctDispatch({
-    precinct: 'N',
-    department,
-    sectors,
-    config: { holdMinutes: 30, scheduleFile: packagePath('deploy', 'sample-department', 'schedule.json'), lateReportMinutes: 60 },
-    log: silentLogger,
-    clock,
-    cron: false,
-  });
-  app = createPrecinctApi({ precinct: { id: 'N', name: 'North Precinct' }, department, sectors, operators, registry: await VehicleRegistry.open(join(dir, 'v.json')), dispatch, log: silentLogger });
+  fx = await startApiFixture();
+  ({ app, dispatch, clock, sectors, tokens } = fx);
   // The first watch signs on, as the cars would.
-  for (const u of ['NB11', 'NB21', 'NB31']) {
-    clock.advance(10);
-    await B().update((d) => board.signOn(d, { unitId: u, officers: [`Ofc. ${u}`] }, at(car(u), clock.now())));
-  }
+  await fx.signOn('B', ['NB11', 'NB21', 'NB31']);
   await dispatch.dispatcher.evaluate();
 });
-afterAll(async () => {
-  await dispatch.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('CAD intake', () => {
   it('creates a call and answers with the policy decision', async () => {

@@ -1,77 +1,31 @@
 // Dispatch's side of the inbox through the precinct API and the console (app.request, no port),
 // on real boards: messages to units, the messages cars send to dispatch and their read receipt,
 // watch meeting notices to the sectors; who may do it, errors that name the field, audit lines.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as board from '../../../sync/board.js';
-import { SectorReplica } from '../../../sync/replica.js';
-import { silentLogger, type SectorId } from '../../../sync/schema.js';
-import { VehicleRegistry } from '../../../sync/credentials.js';
-import { createPrecinctApi } from '../../../daemon/precinct-api.js';
-import { OperatorRegistry } from '../../../daemon/operators.js';
-import type { SectorState } from '../../../daemon/precinct.js';
-import { packagePath } from '../../../daemon/paths.js';
-import { ManualClock } from '../../../dispatch/clock.js';
-import { MemoryDocStore } from '../../../dispatch/memory-store.js';
-import { startPrecinctDispatch, type PrecinctDispatch } from '../../../dispatch/station.js';
 import { spyLogger } from '../../helpers/board-log-spy.js';
-import { at, car, sampleDepartment } from './fixtures.js';
+import { startApiFixture, T, type ApiFixture } from './api-fixture.js';
+import { at, car } from './fixtures.js';
 
-const T = Date.parse('2026-03-02T10:00:00-08:00');
-
-let dir: string;
-let app: ReturnType<typeof createPrecinctApi>;
-let dispatch: PrecinctDispatch;
-let clock: ManualClock;
-let sectors: Map<string, SectorState>;
-let logged: ReturnType<typeof spyLogger>;
+let fx: ApiFixture;
+let app: ApiFixture['app'];
+let clock: ApiFixture['clock'];
+let sectors: ApiFixture['sectors'];
+let tokens: ApiFixture['tokens'];
+const req: ApiFixture['req'] = (...a) => fx.req(...a);
+const logged = spyLogger();
 const audited = (msg: string, operator: string) => logged.entries.some((e) => e.msg === msg && (e.obj as { audit?: boolean; operator?: string }).audit === true && (e.obj as { operator?: string }).operator === operator);
-const tokens: Record<string, string> = {};
 
-const req = (method: string, path: string, token: string | undefined, body?: unknown) =>
-  app.request(path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
 const form = (path: string, token: string | undefined, fields: Array<[string, string]>) =>
   app.request(path, { method: 'POST', headers: { authorization: `Bearer ${token ?? ''}`, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 const B = () => sectors.get('B')!.replica;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mdt-api-msg-'));
-  const department = await sampleDepartment();
-  const operators = await OperatorRegistry.open(join(dir, 'operators.json'));
-  for (const role of ['dispatcher', 'watch_commander', 'care'] as const) tokens[role] = await operators.add(`op-${role}`, role);
-  const store = new MemoryDocStore();
-  sectors = new Map();
-  for (const s of department.precincts.N!.sectors) {
-    const replica = await SectorReplica.open({ store, sector: s as SectorId, epoch: 'e1', actorId: `${s.charCodeAt(0).toString(16)}`.padEnd(32, '3') });
-    sectors.set(s, { replica, presence: new Map(), breadcrumbs: new Map(), alerts: [] } as unknown as SectorState);
-  }
-  clock = new ManualClock(T);
-  dispatch = await startPrecinctDispatch({
-    precinct: 'N',
-    department,
-    sectors,
-    config: { holdMinutes: 30, scheduleFile: packagePath('deploy', 'sample-department', 'schedule.json'), lateReportMinutes: 60 },
-    log: silentLogger,
-    clock,
-    cron: false,
-  });
-  logged = spyLogger();
-  app = createPrecinctApi({ precinct: { id: 'N', name: 'North Precinct' }, department, sectors, operators, registry: await VehicleRegistry.open(join(dir, 'v.json')), dispatch, log: logged });
-  for (const u of ['NB11', 'NB21']) {
-    clock.advance(10);
-    await B().update((d) => board.signOn(d, { unitId: u, officers: [`Ofc. ${u}`] }, at(car(u), clock.now())));
-  }
+  fx = await startApiFixture({ log: logged });
+  ({ app, clock, sectors, tokens } = fx);
+  await fx.signOn('B', ['NB11', 'NB21']);
 });
-afterAll(async () => {
-  await dispatch.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fx.close());
 
 describe('messages through the precinct API', () => {
   it('dispatch sends to units; the message is on the board from dispatch, audit-logged', async () => {
