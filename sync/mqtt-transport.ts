@@ -118,7 +118,13 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
       // A deliberate close is not a link error: silence the handlers before ending.
       client.removeAllListeners();
       client.on('error', () => undefined);
-      await client.endAsync(false).catch(() => undefined);
+      // A graceful end waits for every in-flight QoS 1 publish to be acknowledged, which never
+      // happens on a dead or wedged link (a county bench stop hung here): force it after 2 s.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 2000)));
+      const ended = await Promise.race([client.endAsync(false).catch(() => undefined), gaveUp]);
+      clearTimeout(timer);
+      if (ended === 'timeout') await client.endAsync(true).catch(() => undefined);
     }
     this.setState({ state: 'offline', since: Date.now() });
   }
