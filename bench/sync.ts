@@ -10,7 +10,7 @@
 //     position every 5 s (QoS 0, retained) as background load.
 //
 // Figures: car A status change (clock starts before A's durable write) until car B of the same
-// sector has it (B's durable write done), through the precinct; the raw MQTT QoS 1 publish ->
+// sector has it on its board (received changes are written behind), through the precinct; the raw MQTT QoS 1 publish ->
 // delivery floor through the same broker during the same run; bytes on the car's radio link per
 // status change (MQTT framing included); catch-up after 30 simulated minutes offline.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -378,7 +378,7 @@ export async function benchSync(): Promise<BenchTable[]> {
       notes: [
         'Targets (issue 4): car->car median < 5 ms, p99 < 25 ms at 500 cars.',
         'One Node process holds the aedes broker, the precinct sync path and every car (MQTT.js client + PeerSync + replica on disk); no GPS/modem/UI per car.',
-        'Clock: before car A\'s durable write -> car B holds the change (after the precinct\'s and B\'s fsync\'d writes). Background: one position per car per 5 s.',
+        'Clock: before car A\'s durable write -> car B\'s board (its screen) holds the change. Received changes are written behind (station and B), so A\'s fsync is the only one on the path. Background: one position per car per 5 s.',
         'Floor: plain MQTT.js QoS 1 publish -> delivery of 200 B through the same broker, same load, same run.',
         "The cars have no screen, so none derives a board view; each car's fsync runs on its own libuv thread (64 in this process).",
         'Authentication is a table lookup here (scrypt would only measure scrypt: ~30 ms per connect, once).',

@@ -335,6 +335,8 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
       await epochSchedule.stop();
       for (const l of links) await l.close();
       await transport.close();
+      // Received changes are written behind: on disk before the sync states that name them.
+      for (const s of sectors.values()) await s.epochs.saved();
       await syncStates.flush();
       await retained.flush();
       await broker?.close();

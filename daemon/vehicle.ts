@@ -417,6 +417,8 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
           .catch(() => undefined);
       }
       await transport.close();
+      // Received changes are written behind: on disk before the sync states that name them.
+      await epochs.saved();
       await syncStates.flush();
       await inputs.stop();
       await modem.stop();

@@ -117,6 +117,11 @@ export class CarEpochs {
     return this.current.sync;
   }
 
+  /** Waits until received changes on every epoch we hold are on disk (a graceful stop). */
+  async saved(): Promise<void> {
+    for (const e of [this.current, ...(this.announced ? [this.announced] : []), ...this.trailing.values()]) await e.replica.saved();
+  }
+
   /** Documents still syncing besides the live one (the announced one and trailing ones). */
   pendingDocIds(): string[] {
     return [...(this.announced ? [this.announced.replica.docId] : []), ...this.trailing.keys()];
@@ -160,6 +165,7 @@ export class CarEpochs {
         // when switching), so it can go.
         this.announced = undefined;
         old.replica.removeAllListeners('change'); // its sync goes too
+        old.replica.retire();
         await this.opts.store.remove(old.replica.docId);
       }
       const trailing = this.trailing.get(docIdOf(this.opts.sector, epoch));
@@ -246,6 +252,7 @@ export class CarEpochs {
     await this.forward(e);
     this.trailing.delete(e.replica.docId);
     e.replica.removeAllListeners('change'); // its sync goes too
+    e.replica.retire();
     await this.opts.store.remove(e.replica.docId);
     await this.opts.forgetSyncStates(e.replica.docId);
     this.opts.log.info({ docId: e.replica.docId }, 'trailing epoch fully synced with the precinct; local copy dropped');

@@ -18,9 +18,10 @@ import { splitSyncMessage, SYNC_CHUNK_BYTES } from './sync-chunks.js';
 export interface SyncableReplica<T> {
   readonly docId: string;
   readonly doc: A.Doc<T>;
-  update(fn: (doc: A.Doc<T>) => A.Doc<T>): Promise<unknown>;
-  /** Fired once a change is durable, before anything derives a view of it. */
-  on(event: 'saved', listener: () => void): unknown;
+  /** Applies received changes: on the board (and 'applied') at once, written behind. */
+  receive(fn: (doc: A.Doc<T>) => A.Doc<T>): Promise<unknown>;
+  /** 'applied': a change may go to peers. 'durable': everything on the board is on disk. */
+  on(event: 'applied' | 'durable', listener: () => void): unknown;
   /**
    * Whether a local change is being saved, and a promise for when none is (SectorReplica). While
    * a save is in flight the document already holds the change, and a failed save rolls it back:
@@ -28,6 +29,8 @@ export interface SyncableReplica<T> {
    */
   readonly busy?: boolean;
   whenIdle?(): Promise<void>;
+  /** Received changes not yet on disk: shared heads are not persisted meanwhile. */
+  readonly unsaved?: boolean;
 }
 
 export interface SyncPublisher {
@@ -106,7 +109,10 @@ export class PeerSync<T> {
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
-    opts.replica.on('saved', () => this.flushAll());
+    opts.replica.on('applied', () => this.flushAll());
+    opts.replica.on('durable', () => {
+      for (const peer of this.states.keys()) this.persist(peer);
+    });
   }
 
   /** The current state for a peer: in memory, else the persisted shared heads, else fresh. */
@@ -125,10 +131,13 @@ export class PeerSync<T> {
     return s;
   }
 
-  /** Writes the peer's shared heads to the store when they moved (the rest is in-flight state). */
+  /**
+   * Writes the peer's shared heads to the store when they moved (the rest is in-flight state),
+   * once the board holding them is on disk (else the 'durable' event does it).
+   */
   private persist(peerId: string): void {
     const s = this.states.get(peerId);
-    if (!s) return;
+    if (!s || this.opts.replica.unsaved) return;
     const key = s.sharedHeads.join();
     if (this.persisted.get(peerId) === key) return;
     this.persisted.set(peerId, key);
@@ -211,10 +220,10 @@ export class PeerSync<T> {
     const body = env.body;
     let prior: A.SyncState | undefined;
     try {
-      // Received straight into the board through its single write path: an ack (no new change)
-      // only swaps the document object, a change is fsync'd before the 'saved' event, and a
-      // refusal thrown here makes update() put the board back exactly as it was.
-      await this.opts.replica.update((doc) => {
+      // Received straight into the board: an ack (no new change) only swaps the document object,
+      // a change is on the board and sent on at once (written behind: the sender holds it
+      // durably), and a refusal thrown here puts the board back exactly as it was.
+      await this.opts.replica.receive((doc) => {
         const before = A.getHeads(doc);
         const state = this.state(from);
         let after: A.Doc<T>;
@@ -229,8 +238,8 @@ export class PeerSync<T> {
           if (forged) throw new Refusal('forged', forged);
           this.admitGrowth(doc, body.length);
         }
-        // Committed before the save resolves, so the fan-out that the 'saved' event starts
-        // already knows the sender has these changes (else it would echo them back).
+        // Committed before 'applied' fires, so the fan-out it starts already knows the sender
+        // has these changes (else it would echo them back).
         prior = state;
         this.states.set(from, next);
         return after;
@@ -241,7 +250,7 @@ export class PeerSync<T> {
       return;
     }
     this.persist(from);
-    // Reply to the sender (the fan-out to the other peers ran on the 'saved' event).
+    // Reply to the sender (the fan-out to the other peers ran on the 'applied' event).
     await this.flush(from);
   }
 
@@ -269,8 +278,8 @@ export class PeerSync<T> {
     // taken for this document: shut it out until it reconnects (and is refused again).
     this.shutOut.add(from);
     if (!(err instanceof Refusal)) {
-      // Valid changes we could not keep (the save failed, e.g. a full disk): greet the peer again
-      // later so it sends them once more.
+      // Changes we could not take for a reason of ours (the board failed to apply them): greet
+      // the peer again later so it sends them once more.
       this.reject(from, bytes, `sync message not applied: ${(err as Error).message}`);
       this.retryLater(from);
       return;

@@ -132,6 +132,11 @@ export class PrecinctEpochs {
     return [...this.docs.keys()];
   }
 
+  /** Waits until received changes on every syncing epoch are on disk (a graceful stop). */
+  async saved(): Promise<void> {
+    for (const e of this.docs.values()) await e.replica.saved();
+  }
+
   /** One live epoch's document (the live one or a closed one not yet archived). */
   epochReplica(docId: string): EpochReplica | undefined {
     return this.docs.get(docId)?.replica;
@@ -225,10 +230,16 @@ export class PrecinctEpochs {
         if (e.replica === this.live.current) continue;
         const closed = e.replica.doc.closed;
         if (!closed || Math.max(closed.at, e.activeAt) + this.opts.keepClosedMs > now) continue;
+        // The archive is read back from disk: late edits still being written must be there first.
+        if (!(await e.replica.saved())) {
+          this.opts.log.warn({ docId }, 'closed epoch not archived yet: received changes are not on disk');
+          continue;
+        }
         await this.forwardNow(e.replica);
         this.docs.delete(docId);
         // Its sync and our forwarder go with it; a car that comes back later reopens it.
         e.replica.removeAllListeners('change');
+        e.replica.retire();
         await archiveEpoch({ live: this.opts.store, archive: this.opts.archive, docId, log: this.opts.log });
         await this.opts.forgetSyncStates(docId);
         done.push(docId);

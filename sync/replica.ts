@@ -1,7 +1,8 @@
 // A sector's live board. EpochReplica is one document (one sector, one epoch) with its durable
-// store and change events: every write (a local operation or changes received from a peer) goes
-// through update(), which persists with fsync before it resolves, so what the UI shows as saved
-// survives SIGKILL. SectorReplica is what the screen, the API and dispatch hold: it forwards to the
+// store and change events. A local operation goes through update(), which persists with fsync
+// before it resolves, so what the UI shows as saved survives SIGKILL. Changes received from a peer
+// go through receive(): they are on the board (and sent on) at once and written behind, because
+// the peer that sent them holds them durably already (docs/sync-protocol.md §4). SectorReplica is what the screen, the API and dispatch hold: it forwards to the
 // current epoch's document and switches to the next one at an epoch cut (sync/precinct-epochs.ts,
 // sync/car-epochs.ts) without its holders noticing anything but a change event.
 import { EventEmitter } from 'node:events';
@@ -24,16 +25,35 @@ function sameHeads(a: Automerge.Heads, b: Automerge.Heads): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-/**
- * 'saved' fires first, once a change is durable and before its view is derived (sync sends it on
- * at once: the view is linear in the board); 'change' then carries the new view.
- */
-export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] }> {
+/** How long a failed write of received changes waits before it is tried again. */
+const RESAVE_AFTER_MS = 1000;
+
+export interface ReplicaEvents {
+  /**
+   * A change is on the board and may go to peers: a local one once it is durable, a received one
+   * at once. Fires before the view is derived (sync sends it on first: the view is linear in the
+   * board).
+   */
+  applied: [];
+  /** Everything on the board is on disk (received changes included). */
+  durable: [];
+  /** The new read model, after 'applied'. */
+  change: [BoardView];
+}
+
+export class EpochReplica extends EventEmitter<ReplicaEvents> {
   readonly docId: string;
   private current: SectorBoard;
   private cachedView: { heads: Automerge.Heads; view: BoardView } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private writing = false;
+  /** Received changes are on the board but not yet all on disk. */
+  private behind = false;
+  private savingBehind = false;
+  private saveBehindAgain = false;
+  private resave: NodeJS.Timeout | undefined;
+  /** Dropped or archived from disk: nothing more is written behind. */
+  private retired = false;
 
   private constructor(
     private readonly store: DocStore,
@@ -78,9 +98,18 @@ export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] 
     while (this.writing) await this.queue;
   }
 
-  /** Whether a change is being written now (see whenIdle). */
+  /** Whether a local change is being written now (see whenIdle). */
   get busy(): boolean {
     return this.writing;
+  }
+
+  /**
+   * Whether received changes are on the board but not yet on disk. Sync must not persist a peer's
+   * shared heads meanwhile: after a crash they would name a change this replica lost, and the
+   * peer, believing we have it, would never send it again.
+   */
+  get unsaved(): boolean {
+    return this.behind;
   }
 
   /** The plain read model, cached per document version. */
@@ -132,12 +161,109 @@ export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] 
       // change must not reuse its sequence number.
       this.actorId = randomBytes(16).toString('hex');
       this.restore(before, headsBefore);
+      // Received changes this write would have saved are still on the board: keep trying them.
+      if (this.behind) this.saveBehind();
       throw err;
     }
     this.current = next;
-    this.emitSaved();
+    // Nothing can be received during a local write (the queue), so this save held everything.
+    this.behind = false;
+    this.emitTo('applied');
     this.emitChange();
+    this.emitTo('durable');
     return next;
+  }
+
+  /**
+   * The write path of changes received from a peer (serialised with update()): fn runs on the
+   * current doc, the result is current and announced at once, and is written behind. A failed
+   * write is retried; nothing is rolled back, since the changes are valid and the peer holds them.
+   * If fn throws, the board stays as it was.
+   */
+  receive(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+    const run = this.queue.then(() => {
+      const before = this.current;
+      const headsBefore = Automerge.getHeads(before);
+      let next: SectorBoard;
+      try {
+        next = fn(before);
+      } catch (err) {
+        this.restore(before, headsBefore);
+        throw err;
+      }
+      // Current even without a new change: a sync receive replaces the document object.
+      this.current = next;
+      if (sameHeads(headsBefore, Automerge.getHeads(next))) return next;
+      this.behind = true;
+      this.emitTo('applied');
+      this.emitChange();
+      this.saveBehind();
+      return next;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Resolves true once everything on the board is on disk (for code that reads the board back
+   * from the store, like the archive), false if that takes longer than timeoutMs.
+   */
+  async saved(timeoutMs = 5000): Promise<boolean> {
+    await this.whenIdle();
+    if (!this.behind) return true;
+    return new Promise((resolve) => {
+      const onDurable = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('durable', onDurable);
+        resolve(false);
+      }, timeoutMs);
+      this.once('durable', onDurable);
+    });
+  }
+
+  /** The board's files are being removed (dropped or archived): stop writing behind. */
+  retire(): void {
+    this.retired = true;
+    clearTimeout(this.resave);
+  }
+
+  /** Writes received changes until the disk holds the board, one write at a time. */
+  private saveBehind(): void {
+    if (this.retired) return;
+    if (this.savingBehind) {
+      this.saveBehindAgain = true;
+      return;
+    }
+    this.savingBehind = true;
+    void (async () => {
+      try {
+        do {
+          this.saveBehindAgain = false;
+          // A local write in flight saves the whole board, received changes included.
+          if (this.writing || this.retired) return;
+          const doc = this.current;
+          try {
+            await this.store.save(this.docId, doc);
+          } catch (err) {
+            this.log.error({ docId: this.docId, err }, 'received changes not saved yet; retrying');
+            this.resave ??= setTimeout(() => {
+              this.resave = undefined;
+              this.saveBehind();
+            }, RESAVE_AFTER_MS).unref();
+            return;
+          }
+          if (!this.saveBehindAgain && this.behind && sameHeads(Automerge.getHeads(doc), Automerge.getHeads(this.current))) {
+            this.behind = false;
+            this.emitTo('durable');
+          }
+        } while (this.saveBehindAgain);
+      } finally {
+        this.savingBehind = false;
+      }
+    })();
   }
 
   /**
@@ -154,12 +280,12 @@ export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] 
     this.current = Automerge.clone(before, this.actorId);
   }
 
-  private emitSaved(): void {
-    for (const l of this.listeners('saved') as Array<() => void>) {
+  private emitTo(event: 'applied' | 'durable'): void {
+    for (const l of this.listeners(event) as Array<() => void>) {
       try {
         l();
       } catch (err) {
-        this.log.error({ docId: this.docId, err }, 'sector board saved listener threw');
+        this.log.error({ docId: this.docId, err }, `sector board ${event} listener threw`);
       }
     }
   }
@@ -189,10 +315,11 @@ export class EpochReplica extends EventEmitter<{ saved: []; change: [BoardView] 
  * at a cut it switches to the next epoch's document and emits `change` with the new view. A write
  * queued on the old document before the switch lands there and is forwarded by the epoch wiring.
  */
-export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView] }> {
+export class SectorReplica extends EventEmitter<ReplicaEvents> {
   private inner: EpochReplica;
   private readonly relay = (view: BoardView) => this.emitChange(view);
-  private readonly relaySaved = () => this.emit('saved');
+  private readonly relayApplied = () => this.emit('applied');
+  private readonly relayDurable = () => this.emit('durable');
 
   constructor(
     initial: EpochReplica,
@@ -200,8 +327,13 @@ export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView]
   ) {
     super();
     this.inner = initial;
-    initial.on('change', this.relay);
-    initial.on('saved', this.relaySaved);
+    this.attach(initial);
+  }
+
+  private attach(r: EpochReplica): void {
+    r.on('change', this.relay);
+    r.on('applied', this.relayApplied);
+    r.on('durable', this.relayDurable);
   }
 
   static async open(opts: ReplicaOptions): Promise<SectorReplica> {
@@ -229,6 +361,14 @@ export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView]
     return this.inner.update(fn);
   }
 
+  receive(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+    return this.inner.receive(fn);
+  }
+
+  get unsaved(): boolean {
+    return this.inner.unsaved;
+  }
+
   whenIdle(): Promise<void> {
     return this.inner.whenIdle();
   }
@@ -241,10 +381,10 @@ export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView]
   switchTo(next: EpochReplica): void {
     if (next === this.inner) return;
     this.inner.off('change', this.relay);
-    this.inner.off('saved', this.relaySaved);
+    this.inner.off('applied', this.relayApplied);
+    this.inner.off('durable', this.relayDurable);
     this.inner = next;
-    next.on('change', this.relay);
-    next.on('saved', this.relaySaved);
+    this.attach(next);
     this.log.info({ docId: next.docId }, 'live sector board switched to a new epoch');
     this.emitChange(next.view());
   }

@@ -1,7 +1,13 @@
-// Changes a station cannot keep (here: its disk write fails) must not start an endless exchange
-// of empty sync messages, and must still arrive once the station can write again.
+// Changes a station cannot take must not start an endless exchange of empty sync messages, and
+// must still arrive once it can; a received change whose write fails stays on the board, goes on
+// to the other cars and is written when the disk takes it; shared heads are never persisted ahead
+// of the board's own disk.
+import { join } from 'node:path';
+import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { signOn, upsertUnit } from '../../../sync/board.js';
+import { readBoard, signOn, upsertUnit } from '../../../sync/board.js';
+import { FileDocStore } from '../../../sync/doc-store.js';
+import { MemorySyncStateStore } from '../../../sync/sync-state-store.js';
 import type { OpContext, UnitId, VehicleId } from '../../../sync/schema.js';
 import { node, PRECINCT, tempDir, Wire, type Node } from './sync-pair.js';
 
@@ -29,13 +35,13 @@ afterEach(async () => {
   await tmp.remove();
 });
 
-it('goes quiet after a failed write and takes the change when it greets the car again', async () => {
+it('goes quiet after changes it could not take and takes them when it greets the car again', async () => {
   const replica = precinct.replica;
-  const update = replica.update.bind(replica);
+  const receive = replica.receive.bind(replica);
   let failures = 0;
-  replica.update = (fn) => {
-    if (failures++ === 0) return Promise.reject(new Error('ENOSPC: no space left on device'));
-    return update(fn);
+  replica.receive = (fn) => {
+    if (failures++ === 0) return Promise.reject(new Error('board unavailable'));
+    return receive(fn);
   };
   await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar(T + 1000)));
   await wire.settle();
@@ -44,9 +50,64 @@ it('goes quiet after a failed write and takes the change when it greets the car 
   const quietFrom = wire.messages;
   await new Promise((r) => setTimeout(r, 100));
   expect(wire.messages).toBe(quietFrom);
-  // The station greets the car again after retryAfterMs; the car resends; the write succeeds.
+  // The station greets the car again after retryAfterMs; the car resends; this time it is taken.
   for (let i = 0; i < 100 && precinct.replica.view().units.U1?.status !== 'available'; i++) await new Promise((r) => setTimeout(r, 20));
   expect(precinct.replica.view().units.U1?.status).toBe('available');
+});
+
+it('keeps a received change whose write fails, sends it on, and writes it once the disk takes it', async () => {
+  const other = await node(wire, tmp.dir, 'V2');
+  await other.sync.hello(PRECINCT);
+  await wire.settle();
+  const store = precinct.store;
+  const save = store.save.bind(store);
+  let failures = 0;
+  store.save = async (docId, doc) => {
+    if (failures++ === 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return save(docId, doc);
+  };
+  await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar(T + 1000)));
+  await wire.settle();
+  // On the station's board and at the other car at once, not refused, not yet on the station's disk.
+  expect(precinct.replica.view().units.U1?.status).toBe('available');
+  expect(other.replica.view().units.U1?.status).toBe('available');
+  expect(precinct.sync.stats.rejected).toBe(0);
+  expect(precinct.replica.unsaved).toBe(true);
+  // Written by the retry a second later.
+  for (let i = 0; i < 150 && precinct.replica.unsaved; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(precinct.replica.unsaved).toBe(false);
+  const reopened = new FileDocStore(join(tmp.dir, PRECINCT));
+  const onDisk = await reopened.load(precinct.replica.docId);
+  expect(onDisk && readBoard(onDisk).units.U1?.status).toBe('available');
+  await other.store.close();
+});
+
+it("persists a peer's shared heads only once the changes they name are on disk", async () => {
+  const states = new MemorySyncStateStore();
+  const station = await node(wire, tmp.dir, 'precinct-S', { states });
+  const store = station.store;
+  const save = store.save.bind(store);
+  let release!: () => void;
+  const disk = new Promise<void>((r) => (release = r));
+  const carS = await node(wire, tmp.dir, 'V3');
+  await carS.sync.hello('precinct-S');
+  await wire.settle();
+  store.save = async (docId, doc) => {
+    await disk; // a slow disk
+    return save(docId, doc);
+  };
+  await carS.replica.update((d) => upsertUnit(d, { id: 'U3', callSign: 'U-3', homeBeat: 'B1', mode: 'car' }, dispatcher));
+  await wire.settle();
+  const head = A.getHeads(carS.replica.doc);
+  expect(A.hasHeads(station.replica.doc, head)).toBe(true);
+  const before = states.load(station.replica.docId, 'V3');
+  expect(before ? A.decodeSyncState(before).sharedHeads : []).not.toEqual(head);
+  release();
+  for (let i = 0; i < 100 && station.replica.unsaved; i++) await new Promise((r) => setTimeout(r, 10));
+  const after = states.load(station.replica.docId, 'V3');
+  expect(after && A.decodeSyncState(after).sharedHeads).toEqual(head);
+  await station.store.close();
+  await carS.store.close();
 });
 
 it('never sends a change whose save then fails, so the next change still reaches the station', async () => {

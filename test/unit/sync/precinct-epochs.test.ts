@@ -184,8 +184,8 @@ describe('PrecinctEpochs', () => {
     expect(epochs.liveDocIds().sort()).toEqual([`${SECTOR}@${FIRST}`, `${SECTOR}@${NEXT}`]);
     expect(epochs.live.view().calls.C1?.notes.map((n) => n.text)).toEqual(['written offline']);
     expect(carReplica.view().closed?.nextEpoch).toBe(NEXT);
-    // Archived again later, its per-car sync state goes with it.
-    expect(syncStates.load(`${SECTOR}@${FIRST}`, 'V1')).toBeDefined();
+    // Archived again later, its per-car sync state goes with it (persisted once the edits are on disk).
+    await waitUntil(() => syncStates.load(`${SECTOR}@${FIRST}`, 'V1') !== undefined);
     expect(await epochs.archiveDue(Date.now() + 2 * 3_600_000)).toEqual([`${SECTOR}@${FIRST}`]);
     expect(syncStates.load(`${SECTOR}@${FIRST}`, 'V1')).toBeUndefined();
   });
