@@ -317,8 +317,14 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
  */
 export class SectorReplica extends EventEmitter<ReplicaEvents> {
   private inner: EpochReplica;
-  private readonly relay = (view: BoardView) => this.emitChange(view);
-  private readonly relayApplied = () => this.emit('applied');
+  /**
+   * 'change' follows the inner 'applied', and derives the view only when someone here listens:
+   * the view is linear in the board, and a board without a screen (a bench car) needs none.
+   */
+  private readonly relayApplied = () => {
+    this.emit('applied');
+    if (this.listenerCount('change') > 0) this.emitChange(() => this.inner.view());
+  };
   private readonly relayDurable = () => this.emit('durable');
 
   constructor(
@@ -331,7 +337,6 @@ export class SectorReplica extends EventEmitter<ReplicaEvents> {
   }
 
   private attach(r: EpochReplica): void {
-    r.on('change', this.relay);
     r.on('applied', this.relayApplied);
     r.on('durable', this.relayDurable);
   }
@@ -380,16 +385,22 @@ export class SectorReplica extends EventEmitter<ReplicaEvents> {
   /** Makes `next` the live document and tells every holder with a change event. */
   switchTo(next: EpochReplica): void {
     if (next === this.inner) return;
-    this.inner.off('change', this.relay);
     this.inner.off('applied', this.relayApplied);
     this.inner.off('durable', this.relayDurable);
     this.inner = next;
     this.attach(next);
     this.log.info({ docId: next.docId }, 'live sector board switched to a new epoch');
-    this.emitChange(next.view());
+    this.emitChange(() => next.view());
   }
 
-  private emitChange(view: BoardView): void {
+  private emitChange(derive: () => BoardView): void {
+    let view: BoardView;
+    try {
+      view = derive();
+    } catch (err) {
+      this.log.error({ docId: this.inner.docId, err }, 'sector board view failed after a change');
+      return;
+    }
     for (const l of this.listeners('change') as Array<(v: BoardView) => void>) {
       try {
         l(view);
