@@ -86,8 +86,8 @@ export interface JsonLogChild {
 }
 
 /** Spawns `node dist/daemon/main.js <args>` with JSON logs; keeps warn+ lines and watched ones. */
-export function spawnCli(args: string[], opts: { keep?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv } = {}): JsonLogChild {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function spawnCli(args: string[], opts: { keep?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): JsonLogChild {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MDT_LOG_FORMAT: 'json', ...opts.env },

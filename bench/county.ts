@@ -9,6 +9,9 @@
 // `npm run bench` runs it with the other benches; alone: `node dist/bench/run.js benchCounty`.
 // COUNTY_N=50,200 picks the fleet sizes, COUNTY_SECONDS the measured window, COUNTY_RUNS the
 // repetitions (medians are reported), BENCH_QUICK=1 = N 50,200 with a 10 s window.
+// COUNTY_BROKERS=aedes runs one broker only, COUNTY_FLOOR=0 skips the raw floor, and
+// COUNTY_PROF=<dir> runs the station under `node --cpu-prof` (the profile lands in <dir> when it
+// exits on SIGTERM at the end of a run).
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -140,7 +143,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   let precinct: JsonLogChild | undefined;
   const samplers: ProcSampler[] = [];
   try {
-    precinct = spawnCli(['precinct', '--config', cfgFile]);
+    const profDir = process.env.COUNTY_PROF;
+    precinct = spawnCli(['precinct', '--config', cfgFile], profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
     const ready = await precinct.waitForLog('precinct station ready', 60_000);
     const brokerUrl = String(ready.brokerUrl);
     const apiUrl = String(ready.apiUrl);
@@ -368,7 +372,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     for (const c of liveCars) c.stopAvl();
     await Promise.all(liveCars.map((c) => c.stop()));
     await killGroup(vehicle.child, 'SIGTERM');
-    await killGroup(precinct.child, 'SIGTERM');
+    // A profiled station also writes its profile on the way out: give it longer.
+    await killGroup(precinct.child, 'SIGTERM', process.env.COUNTY_PROF ? 60_000 : 10_000);
     const boards = await dirBytes(join(stateDir, 'boards'));
     const biggestDoc = decodeURIComponent(boards.biggest.name);
     void fileNameOf;
@@ -499,6 +504,10 @@ export async function benchCounty(): Promise<BenchTable[]> {
   const ns = (process.env.COUNTY_N ?? (quick ? '50,200' : '50,200,500')).split(',').map(Number).filter((x) => x > 0);
   const windowS = Number(process.env.COUNTY_SECONDS ?? (quick ? 10 : 20));
   const runs = Number(process.env.COUNTY_RUNS ?? 1);
+  const brokers = (process.env.COUNTY_BROKERS ?? 'aedes,mosquitto').split(',').map((b) => {
+    if (b !== 'aedes' && b !== 'mosquitto') throw new Error(`COUNTY_BROKERS: expected aedes and/or mosquitto, got ${JSON.stringify(b)}`);
+    return b;
+  });
   const dept = await loadDepartment(SAMPLE_DEPARTMENT);
   const recorded = await loadRecordedCalls(dept);
   const callsPerS = 1;
@@ -511,7 +520,7 @@ export async function benchCounty(): Promise<BenchTable[]> {
   const scratch = await mkdtemp(join(tmpdir(), 'mdt-county-floor-'));
   try {
     for (const n of ns) {
-      for (const broker of ['aedes', 'mosquitto'] as const) {
+      for (const broker of brokers) {
         const rs: CountyResult[] = [];
         for (let i = 0; i < runs; i++) {
           process.stderr.write(`county: N=${n} ${broker} run ${i + 1}/${runs}\n`);
@@ -527,7 +536,7 @@ export async function benchCounty(): Promise<BenchTable[]> {
         if (rs.length > 0) results.push(medianResult(rs));
       }
     }
-    for (const broker of ['aedes', 'mosquitto'] as const) {
+    for (const broker of process.env.COUNTY_FLOOR === '0' ? [] : (['aedes', 'mosquitto'] as const)) {
       process.stderr.write(`county: raw floor ${broker}\n`);
       floor.push(await runFloor(broker, scratch, { seconds: quick ? 5 : 10 }));
     }
