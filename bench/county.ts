@@ -9,7 +9,9 @@
 // `npm run bench` runs it with the other benches; alone: `node dist/bench/run.js benchCounty`.
 // COUNTY_N=50,200 picks the fleet sizes, COUNTY_SECONDS the measured window, COUNTY_RUNS the
 // repetitions (medians are reported), BENCH_QUICK=1 = N 50,200 with a 10 s window.
-// COUNTY_BROKERS=aedes runs one broker only, COUNTY_FLOOR=0 skips the raw floor, and
+// COUNTY_BROKERS=aedes runs one broker only, COUNTY_FLOOR=0 skips the raw floor,
+// COUNTY_LEGACY_SCRYPT=1 starts the station on a registry of scrypt hashes (provisioned before
+// machine tokens had their own format: each car's first CONNECT pays scrypt), and
 // COUNTY_PROF=<dir> runs the station under `node --cpu-prof` (the profile lands in <dir> when it
 // exits on SIGTERM at the end of a run).
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -22,7 +24,7 @@ import * as A from '@automerge/automerge';
 import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
 import { loadDepartment, type Department } from '../daemon/department.js';
 import { departmentPriority, loadRecordedCalls, type RecordedCall } from '../daemon/sample-calls.js';
-import { newSecret } from '../sync/credentials.js';
+import { newSecret } from '../sync/secret-hash.js';
 import { fileNameOf } from '../sync/doc-store.js';
 import { LightCar } from './county-car.js';
 import { runFloor, type FloorResult } from './county-floor.js';
@@ -122,7 +124,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   const realBeat = dept.sectors[realSector]!.beats[0]!;
   const real: CarEntry = { vehicleId: 'VREAL', unitId: 'UREAL', sector: realSector };
   const secret = newSecret();
-  const { token } = await writePrecinctState(stateDir, PRECINCT, [...cars, real], secret);
+  const { token } = await writePrecinctState(stateDir, PRECINCT, [...cars, real], secret, { legacyScrypt: process.env.COUNTY_LEGACY_SCRYPT === '1' });
   let mosq: MosquittoProc | undefined;
   const precinctSecret = newSecret();
   if (o.broker === 'mosquitto') mosq = await startMosquitto(dir, { precinct: PRECINCT, sectors, cars: [...cars, real], secret, precinctSecret });
@@ -241,8 +243,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       }),
     );
     vehicle = spawnCli(['vehicle', '--config', vcfg]);
-    // Under load the station may take long to admit one more car (scrypt per CONNECT): its
-    // figures are then taken from whenever it got on, or left out (NaN) after 120 s.
+    // Under load the station may take long to admit one more car: its figures are then taken
+    // from whenever it got on, or left out (NaN) after 120 s.
     const vehicleOnline = await vehicle.waitForLog('broker link online', 120_000).then(
       () => true,
       (err: unknown) => {
