@@ -51,6 +51,10 @@ export interface CountyResult {
   n: number;
   connectS: number;
   stalled: number;
+  /** Of the cars apart at 20 s, those still apart 30 s later with no hello (late ones converge). */
+  stalledStuck: number;
+  /** Sync messages per second those stuck cars sent meanwhile (a livelock keeps sending). */
+  stuckMsgsPerS: number;
   stalledAfterHello: number;
   maxSyncMsgsPerCar: number;
   changes: number;
@@ -222,7 +226,13 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     };
     await waitUntil(() => apart().length === 0, 20_000, 'fleet converged after sign-on').catch(() => undefined);
     const stalled = apart();
-    for (const c of stalled) await c.sync.hello(`precinct-${PRECINCT}`);
+    // Late or stuck? A loaded station only delays the exchange: left alone, those cars converge.
+    // A stall does not, while both sides keep sending messages that carry no change.
+    const msgs0 = new Map(stalled.map((c) => [c, c.sync.stats.sentMessages]));
+    if (stalled.length > 0) await waitUntil(() => apart().length === 0, 30_000, 'fleet converged without hello').catch(() => undefined);
+    const stuck = apart().filter((c) => msgs0.has(c));
+    const stuckMsgsPerS = stuck.reduce((a, c) => a + c.sync.stats.sentMessages - msgs0.get(c)!, 0) / Math.max(1, stuck.length) / 30;
+    for (const c of apart()) await c.sync.hello(`precinct-${PRECINCT}`);
     await waitUntil(() => apart().length === 0, 30_000, 'fleet converged after hello').catch(() => undefined);
     const stalledAfterHello = apart().length;
 
@@ -392,6 +402,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       n: o.n,
       connectS,
       stalled: stalled.length,
+      stalledStuck: stuck.length,
+      stuckMsgsPerS,
       stalledAfterHello,
       maxSyncMsgsPerCar: Math.max(...liveCars.map((c) => c.sync.stats.sentMessages)),
       changes: made,
@@ -458,8 +470,8 @@ export function countyTables(results: CountyResult[], floor: FloorResult[], opts
   const lat: BenchTable = {
     title: 'County bench: latency and delivery (car→precinct→car, CAD→car, AVL car→car)',
     columns: ['N', 'broker', 'connect s', 'stalled at sign-on', 'changes', 'delivered', 'change med ms', 'change p99 ms', 'CAD calls', 'CAD med ms', 'CAD p99 ms', 'AVL med ms', 'AVL p99 ms', 'AVL deliveries/s'],
-    rows: results.map((r) => [r.n, r.broker, r1(r.connectS), `${r.stalled}${r.stalledAfterHello ? ` (${r.stalledAfterHello} after hello)` : ''}`, r.changes, pct(r.changeDeliveries, r.changeExpected), r2(r.changeMedMs), r2(r.changeP99Ms), r.calls, r2(r.callMedMs), r2(r.callP99Ms), r2(r.avlMedMs), r2(r.avlP99Ms), Math.round(r.avlPerS)]),
-    notes: [...cond, '"stalled at sign-on" = cars whose heads still differed from their sector 20 s after sign-on (a sync stall, see docs/performance.md); they get a fresh hello before traffic starts', '"delivered" = arrivals at every other online car of the sector within the window + 10 s, over those expected'],
+    rows: results.map((r) => [r.n, r.broker, r1(r.connectS), `${r.stalled}${r.stalled ? ` (${r.stalledStuck} stuck${r.stalledStuck ? ` at ${r1(r.stuckMsgsPerS)} msg/s` : ''}${r.stalledAfterHello ? `, ${r.stalledAfterHello} after hello` : ''})` : ''}`, r.changes, pct(r.changeDeliveries, r.changeExpected), r2(r.changeMedMs), r2(r.changeP99Ms), r.calls, r2(r.callMedMs), r2(r.callP99Ms), r2(r.avlMedMs), r2(r.avlP99Ms), Math.round(r.avlPerS)]),
+    notes: [...cond, '"stalled at sign-on" = cars whose heads still differed from their sector 20 s after sign-on; "stuck" = of those, still apart after 30 s more with no intervention (a sync stall, see docs/performance.md; the others were only late), with the sync messages/s each sent meanwhile; every car still apart then gets a fresh hello before traffic starts', '"delivered" = arrivals at every other online car of the sector within the window + 10 s, over those expected'],
   };
   const res: BenchTable = {
     title: 'County bench: station and fleet resources during the window',
