@@ -200,8 +200,17 @@ export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView]
   ) {
     super();
     this.inner = initial;
-    initial.on('change', this.relay);
     initial.on('saved', this.relaySaved);
+    // The document derives a view for its change event only while someone listens (the view is
+    // linear in the board): relay only while a holder here does. A station without automatic
+    // dispatch has no holder, and re-derived the view after every change a car sent.
+    const events = this as EventEmitter;
+    events.on('newListener', (event: string) => {
+      if (event === 'change' && this.listenerCount('change') === 0) this.inner.on('change', this.relay);
+    });
+    events.on('removeListener', (event: string) => {
+      if (event === 'change' && this.listenerCount('change') === 0) this.inner.off('change', this.relay);
+    });
   }
 
   static async open(opts: ReplicaOptions): Promise<SectorReplica> {
@@ -243,7 +252,7 @@ export class SectorReplica extends EventEmitter<{ saved: []; change: [BoardView]
     this.inner.off('change', this.relay);
     this.inner.off('saved', this.relaySaved);
     this.inner = next;
-    next.on('change', this.relay);
+    if (this.listenerCount('change') > 0) next.on('change', this.relay);
     next.on('saved', this.relaySaved);
     this.log.info({ docId: next.docId }, 'live sector board switched to a new epoch');
     this.emitChange(next.view());
