@@ -7,7 +7,7 @@
 // reconnecting, as after a station restart) shows the cost after that.
 //
 // Alone: `node dist/bench/run.js benchConnect`; CONNECT_N=50,200 picks the fleet sizes,
-// CONNECT_RUNS the repetitions per cell (medians are reported).
+// CONNECT_REGISTRIES=hmac,scrypt the registries, CONNECT_RUNS the repetitions per cell (medians).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,10 +68,14 @@ async function runOnce(n: number, sectors: string[], legacyScrypt: boolean): Pro
 export async function benchConnect(): Promise<BenchTable> {
   const ns = (process.env.CONNECT_N ?? '50,200').split(',').map(Number).filter((x) => x > 0);
   const runs = Number(process.env.CONNECT_RUNS ?? 1);
+  const registries = (process.env.CONNECT_REGISTRIES ?? 'hmac,scrypt').split(',').map((r) => {
+    if (r !== 'hmac' && r !== 'scrypt') throw new Error(`CONNECT_REGISTRIES: expected hmac and/or scrypt, got ${JSON.stringify(r)}`);
+    return r === 'scrypt';
+  });
   const sectors = Object.keys((await loadDepartment(SAMPLE_DEPARTMENT)).sectors).sort();
   const rows: Array<Array<string | number>> = [];
   for (const n of ns) {
-    for (const legacyScrypt of [false, true]) {
+    for (const legacyScrypt of registries) {
       const results: Array<[StormFigures, StormFigures]> = [];
       for (let i = 0; i < runs; i++) results.push(await runOnce(n, sectors, legacyScrypt));
       const med = (pick: (r: [StormFigures, StormFigures]) => number) => median(results.map(pick));
