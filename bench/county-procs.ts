@@ -9,7 +9,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { hashSecret } from '../sync/credentials.js';
+import { hashIssuedSecret, hashPassword } from '../sync/secret-hash.js';
 import { renderMosquittoAcl } from '../sync/mosquitto-acl.js';
 import { OperatorRegistry } from '../daemon/operators.js';
 
@@ -86,8 +86,8 @@ export interface JsonLogChild {
 }
 
 /** Spawns `node dist/daemon/main.js <args>` with JSON logs; keeps warn+ lines and watched ones. */
-export function spawnCli(args: string[], opts: { keep?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv } = {}): JsonLogChild {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function spawnCli(args: string[], opts: { keep?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): JsonLogChild {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MDT_LOG_FORMAT: 'json', ...opts.env },
@@ -153,12 +153,13 @@ export interface CarEntry {
 }
 
 /**
- * The precinct's state directory: vehicles.json with every car (one scrypt hash shared by the
- * simulated fleet: hashing 500 secrets would cost the bench half a minute and measure nothing),
- * and a dispatcher token for the CAD API.
+ * The precinct's state directory: vehicles.json with every car (one hash shared by the simulated
+ * fleet: hashing 500 secrets would cost the bench half a minute and measure nothing), and a
+ * dispatcher token for the CAD API. The hash is what provisioning writes today, or with
+ * `legacyScrypt` the scrypt hash of a registry provisioned before machine tokens had their format.
  */
-export async function writePrecinctState(stateDir: string, precinct: string, cars: CarEntry[], secret: string): Promise<{ token: string }> {
-  const hash = await hashSecret(secret);
+export async function writePrecinctState(stateDir: string, precinct: string, cars: CarEntry[], secret: string, opts: { legacyScrypt?: boolean } = {}): Promise<{ token: string }> {
+  const hash = opts.legacyScrypt ? await hashPassword(secret) : await hashIssuedSecret(secret);
   const now = Date.now();
   const vehicles: Record<string, unknown> = {};
   for (const c of cars) vehicles[c.vehicleId] = { unitId: c.unitId, sector: c.sector, precinct, hash, registeredAt: now };

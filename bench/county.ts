@@ -9,6 +9,11 @@
 // `npm run bench` runs it with the other benches; alone: `node dist/bench/run.js benchCounty`.
 // COUNTY_N=50,200 picks the fleet sizes, COUNTY_SECONDS the measured window, COUNTY_RUNS the
 // repetitions (medians are reported), BENCH_QUICK=1 = N 50,200 with a 10 s window.
+// COUNTY_BROKERS=aedes runs one broker only, COUNTY_FLOOR=0 skips the raw floor,
+// COUNTY_LEGACY_SCRYPT=1 starts the station on a registry of scrypt hashes (provisioned before
+// machine tokens had their own format: each car's first CONNECT pays scrypt), and
+// COUNTY_PROF=<dir> runs the station under `node --cpu-prof` (the profile lands in <dir> when it
+// exits on SIGTERM at the end of a run).
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -19,7 +24,7 @@ import * as A from '@automerge/automerge';
 import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
 import { loadDepartment, type Department } from '../daemon/department.js';
 import { departmentPriority, loadRecordedCalls, type RecordedCall } from '../daemon/sample-calls.js';
-import { newSecret } from '../sync/credentials.js';
+import { newSecret } from '../sync/secret-hash.js';
 import { fileNameOf } from '../sync/doc-store.js';
 import { LightCar } from './county-car.js';
 import { runFloor, type FloorResult } from './county-floor.js';
@@ -46,6 +51,10 @@ export interface CountyResult {
   n: number;
   connectS: number;
   stalled: number;
+  /** Of the cars apart at 20 s, those still apart 30 s later with no hello (late ones converge). */
+  stalledStuck: number;
+  /** Sync messages per second those stuck cars sent meanwhile (a livelock keeps sending). */
+  stuckMsgsPerS: number;
   stalledAfterHello: number;
   maxSyncMsgsPerCar: number;
   changes: number;
@@ -119,7 +128,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   const realBeat = dept.sectors[realSector]!.beats[0]!;
   const real: CarEntry = { vehicleId: 'VREAL', unitId: 'UREAL', sector: realSector };
   const secret = newSecret();
-  const { token } = await writePrecinctState(stateDir, PRECINCT, [...cars, real], secret);
+  const { token } = await writePrecinctState(stateDir, PRECINCT, [...cars, real], secret, { legacyScrypt: process.env.COUNTY_LEGACY_SCRYPT === '1' });
   let mosq: MosquittoProc | undefined;
   const precinctSecret = newSecret();
   if (o.broker === 'mosquitto') mosq = await startMosquitto(dir, { precinct: PRECINCT, sectors, cars: [...cars, real], secret, precinctSecret });
@@ -140,7 +149,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   let precinct: JsonLogChild | undefined;
   const samplers: ProcSampler[] = [];
   try {
-    precinct = spawnCli(['precinct', '--config', cfgFile]);
+    const profDir = process.env.COUNTY_PROF;
+    precinct = spawnCli(['precinct', '--config', cfgFile], profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
     const ready = await precinct.waitForLog('precinct station ready', 60_000);
     const brokerUrl = String(ready.brokerUrl);
     const apiUrl = String(ready.apiUrl);
@@ -216,7 +226,13 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     };
     await waitUntil(() => apart().length === 0, 20_000, 'fleet converged after sign-on').catch(() => undefined);
     const stalled = apart();
-    for (const c of stalled) await c.sync.hello(`precinct-${PRECINCT}`);
+    // Late or stuck? A loaded station only delays the exchange: left alone, those cars converge.
+    // A stall does not, while both sides keep sending messages that carry no change.
+    const msgs0 = new Map(stalled.map((c) => [c, c.sync.stats.sentMessages]));
+    if (stalled.length > 0) await waitUntil(() => apart().length === 0, 30_000, 'fleet converged without hello').catch(() => undefined);
+    const stuck = apart().filter((c) => msgs0.has(c));
+    const stuckMsgsPerS = stuck.reduce((a, c) => a + c.sync.stats.sentMessages - msgs0.get(c)!, 0) / Math.max(1, stuck.length) / 30;
+    for (const c of apart()) await c.sync.hello(`precinct-${PRECINCT}`);
     await waitUntil(() => apart().length === 0, 30_000, 'fleet converged after hello').catch(() => undefined);
     const stalledAfterHello = apart().length;
 
@@ -237,8 +253,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       }),
     );
     vehicle = spawnCli(['vehicle', '--config', vcfg]);
-    // Under load the station may take long to admit one more car (scrypt per CONNECT): its
-    // figures are then taken from whenever it got on, or left out (NaN) after 120 s.
+    // Under load the station may take long to admit one more car: its figures are then taken
+    // from whenever it got on, or left out (NaN) after 120 s.
     const vehicleOnline = await vehicle.waitForLog('broker link online', 120_000).then(
       () => true,
       (err: unknown) => {
@@ -368,7 +384,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     for (const c of liveCars) c.stopAvl();
     await Promise.all(liveCars.map((c) => c.stop()));
     await killGroup(vehicle.child, 'SIGTERM');
-    await killGroup(precinct.child, 'SIGTERM');
+    // A profiled station also writes its profile on the way out: give it longer.
+    await killGroup(precinct.child, 'SIGTERM', process.env.COUNTY_PROF ? 60_000 : 10_000);
     const boards = await dirBytes(join(stateDir, 'boards'));
     const biggestDoc = decodeURIComponent(boards.biggest.name);
     void fileNameOf;
@@ -385,6 +402,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       n: o.n,
       connectS,
       stalled: stalled.length,
+      stalledStuck: stuck.length,
+      stuckMsgsPerS,
       stalledAfterHello,
       maxSyncMsgsPerCar: Math.max(...liveCars.map((c) => c.sync.stats.sentMessages)),
       changes: made,
@@ -451,8 +470,8 @@ export function countyTables(results: CountyResult[], floor: FloorResult[], opts
   const lat: BenchTable = {
     title: 'County bench: latency and delivery (car→precinct→car, CAD→car, AVL car→car)',
     columns: ['N', 'broker', 'connect s', 'stalled at sign-on', 'changes', 'delivered', 'change med ms', 'change p99 ms', 'CAD calls', 'CAD med ms', 'CAD p99 ms', 'AVL med ms', 'AVL p99 ms', 'AVL deliveries/s'],
-    rows: results.map((r) => [r.n, r.broker, r1(r.connectS), `${r.stalled}${r.stalledAfterHello ? ` (${r.stalledAfterHello} after hello)` : ''}`, r.changes, pct(r.changeDeliveries, r.changeExpected), r2(r.changeMedMs), r2(r.changeP99Ms), r.calls, r2(r.callMedMs), r2(r.callP99Ms), r2(r.avlMedMs), r2(r.avlP99Ms), Math.round(r.avlPerS)]),
-    notes: [...cond, '"stalled at sign-on" = cars whose heads still differed from their sector 20 s after sign-on (a sync stall, see docs/performance.md); they get a fresh hello before traffic starts', '"delivered" = arrivals at every other online car of the sector within the window + 10 s, over those expected'],
+    rows: results.map((r) => [r.n, r.broker, r1(r.connectS), `${r.stalled}${r.stalled ? ` (${r.stalledStuck} stuck${r.stalledStuck ? ` at ${r1(r.stuckMsgsPerS)} msg/s` : ''}${r.stalledAfterHello ? `, ${r.stalledAfterHello} after hello` : ''})` : ''}`, r.changes, pct(r.changeDeliveries, r.changeExpected), r2(r.changeMedMs), r2(r.changeP99Ms), r.calls, r2(r.callMedMs), r2(r.callP99Ms), r2(r.avlMedMs), r2(r.avlP99Ms), Math.round(r.avlPerS)]),
+    notes: [...cond, '"stalled at sign-on" = cars whose heads still differed from their sector 20 s after sign-on; "stuck" = of those, still apart after 30 s more with no intervention (a sync stall, see docs/performance.md; the others were only late), with the sync messages/s each sent meanwhile; every car still apart then gets a fresh hello before traffic starts', '"delivered" = arrivals at every other online car of the sector within the window + 10 s, over those expected'],
   };
   const res: BenchTable = {
     title: 'County bench: station and fleet resources during the window',
@@ -499,6 +518,10 @@ export async function benchCounty(): Promise<BenchTable[]> {
   const ns = (process.env.COUNTY_N ?? (quick ? '50,200' : '50,200,500')).split(',').map(Number).filter((x) => x > 0);
   const windowS = Number(process.env.COUNTY_SECONDS ?? (quick ? 10 : 20));
   const runs = Number(process.env.COUNTY_RUNS ?? 1);
+  const brokers = (process.env.COUNTY_BROKERS ?? 'aedes,mosquitto').split(',').map((b) => {
+    if (b !== 'aedes' && b !== 'mosquitto') throw new Error(`COUNTY_BROKERS: expected aedes and/or mosquitto, got ${JSON.stringify(b)}`);
+    return b;
+  });
   const dept = await loadDepartment(SAMPLE_DEPARTMENT);
   const recorded = await loadRecordedCalls(dept);
   const callsPerS = 1;
@@ -511,7 +534,7 @@ export async function benchCounty(): Promise<BenchTable[]> {
   const scratch = await mkdtemp(join(tmpdir(), 'mdt-county-floor-'));
   try {
     for (const n of ns) {
-      for (const broker of ['aedes', 'mosquitto'] as const) {
+      for (const broker of brokers) {
         const rs: CountyResult[] = [];
         for (let i = 0; i < runs; i++) {
           process.stderr.write(`county: N=${n} ${broker} run ${i + 1}/${runs}\n`);
@@ -527,7 +550,7 @@ export async function benchCounty(): Promise<BenchTable[]> {
         if (rs.length > 0) results.push(medianResult(rs));
       }
     }
-    for (const broker of ['aedes', 'mosquitto'] as const) {
+    for (const broker of process.env.COUNTY_FLOOR === '0' ? [] : (['aedes', 'mosquitto'] as const)) {
       process.stderr.write(`county: raw floor ${broker}\n`);
       floor.push(await runFloor(broker, scratch, { seconds: quick ? 5 : 10 }));
     }

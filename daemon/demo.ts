@@ -12,7 +12,7 @@ import { startPrecinct, type RunningPrecinct } from './precinct.js';
 import { startVehicle, type RunningVehicle } from './vehicle.js';
 import { stopOnSignal, installCrashHandlers } from './lifecycle.js';
 import { departmentPriority, loadRecordedCalls } from './sample-calls.js';
-import { newSecret } from '../sync/credentials.js';
+import { newSecret } from '../sync/secret-hash.js';
 import { createHardware } from '../hardware/factory.js';
 import { hashPin } from '../sync/roster.js';
 import * as board from '../sync/board.js';

@@ -1,6 +1,6 @@
 // The precinct's fleet routes (mounted at /api/v1/fleet): fleet technicians register a car's
 // broker secret when they provision it, and a technician or a Watch Commander revokes a car whose
-// MDT was stolen or replaced. Only the scrypt hash of a secret is kept (sync/credentials.ts).
+// MDT was stolen or replaced. Only a one-way hash of a secret is kept (sync/credentials.ts).
 //
 // This sub-app authenticates on its own, before the board API's middleware: a `fleet` token opens
 // these routes and nothing else, and a dispatcher's token never opens them.

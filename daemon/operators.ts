@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { hashSecret, newSecret, verifySecret } from '../sync/credentials.js';
+import { hashPassword, newSecret, verifySecret } from '../sync/secret-hash.js';
 import { writeFileAtomic } from '../sync/atomic-file.js';
 
 /** Roles that act on the sector boards (calls, units, reports). */
@@ -52,7 +52,7 @@ export class OperatorRegistry {
   /** Creates (or re-keys) an operator and returns the new token, shown once. */
   async add(id: string, role: StaffRole): Promise<string> {
     const token = `${id}.${newSecret()}`;
-    this.data.operators[id] = { role, hash: await hashSecret(token) };
+    this.data.operators[id] = { role, hash: await hashPassword(token) };
     this.cache.clear();
     if (this.file) await writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n', 0o600);
     return token;

@@ -18,7 +18,8 @@ import { loadDepartment, type Department } from './department.js';
 import { UsageError } from './errors.js';
 import { OperatorRegistry, STAFF_ROLES, type StaffRole } from './operators.js';
 import { registerVehicle, summary, type RegisterOutcome, type RegisterVehicle, type VehicleSummary } from './fleet-api.js';
-import { newSecret, VehicleRegistry } from '../sync/credentials.js';
+import { VehicleRegistry } from '../sync/credentials.js';
+import { newSecret } from '../sync/secret-hash.js';
 import { writeFileAtomic } from '../sync/atomic-file.js';
 import { hardwareConfigSchema } from '../hardware/config.js';
 

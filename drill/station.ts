@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { hashPin } from '../sync/roster.js';
-import { newSecret } from '../sync/credentials.js';
+import { newSecret } from '../sync/secret-hash.js';
 import { killGroup, sleep, spawnCli, startMosquitto, writePrecinctState, type CarEntry, type JsonLogChild, type MosquittoProc } from '../bench/county-procs.js';
 import type { Department } from '../daemon/department.js';
 

@@ -1,29 +1,26 @@
-// The precinct's registry of vehicle credentials. Secrets are stored only as scrypt hashes; a
+// The precinct's registry of vehicle credentials. Secrets are stored only as one-way hashes
+// (sync/secret-hash.ts): issued machine tokens as a salted HMAC, anything else as scrypt; a
 // revoked vehicle keeps its entry (for audit) but never authenticates again.
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
+import { hashIssuedSecret, hashMachineToken, isMachineToken, isScryptHash, SECRET_HASH, verifySecret } from './secret-hash.js';
 import type { Identity } from './acl.js';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
-
-// N=2^14 keeps a check near 30 ms on an MDT-class CPU: slow for a guesser, fine for a reconnect.
-const SCRYPT = { N: 16384, r: 8, p: 1 };
+const secretHash = z.string().regex(SECRET_HASH, 'expected a secret hash (scrypt$… or hmac-sha256$…)');
 
 const vehicleEntry = z.object({
   unitId: z.string(),
   sector: z.string(),
   precinct: z.string(),
-  hash: z.string(),
+  hash: secretHash,
   registeredAt: z.number(),
   revokedAt: z.number().optional(),
 });
 /** A neighbouring precinct's station (or county bridge) that relays roaming cars into ours. */
 const linkEntry = z.object({
   sectors: z.array(z.string()).optional(),
-  hash: z.string(),
+  hash: secretHash,
   registeredAt: z.number(),
   revokedAt: z.number().optional(),
 });
@@ -39,30 +36,11 @@ export type LinkEntry = z.infer<typeof linkEntry>;
 export const linkUsername = (name: string): string => `link-${name}`;
 const RESERVED = /^(link|precinct)-/;
 
-export async function hashSecret(secret: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scrypt(secret, salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, key] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !key) return false;
-  const expected = Buffer.from(key, 'base64');
-  const got = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
-  return got.length === expected.length && timingSafeEqual(got, expected);
-}
-
-export function newSecret(): string {
-  return randomBytes(24).toString('base64url');
-}
-
 export class VehicleRegistry {
   private readonly revokedListeners: Array<(vehicleId: string) => void> = [];
+  /** The write in progress (writes never overlap), and one queued behind it that later changes join. */
+  private writing: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
   private constructor(
     private readonly file: string | undefined,
     private vehicles: Record<string, VehicleEntry>,
@@ -89,7 +67,7 @@ export class VehicleRegistry {
   /** Registers (or re-keys) a vehicle; returns nothing secret, the caller already holds the secret. */
   async register(vehicleId: string, entry: Omit<VehicleEntry, 'hash' | 'registeredAt'>, secret: string): Promise<void> {
     if (RESERVED.test(vehicleId)) throw new Error(`vehicle id ${vehicleId} uses a prefix reserved for precinct clients`);
-    this.vehicles[vehicleId] = { ...entry, hash: await hashSecret(secret), registeredAt: Date.now() };
+    this.vehicles[vehicleId] = { ...entry, hash: await hashIssuedSecret(secret), registeredAt: Date.now() };
     await this.persist();
   }
 
@@ -112,7 +90,7 @@ export class VehicleRegistry {
    * precinct it may relay (our sectors that its cars' roaming brings to it); absent = any (county).
    */
   async registerLink(name: string, sectors: string[] | undefined, secret: string): Promise<void> {
-    this.links[name] = { ...(sectors ? { sectors } : {}), hash: await hashSecret(secret), registeredAt: Date.now() };
+    this.links[name] = { ...(sectors ? { sectors } : {}), hash: await hashIssuedSecret(secret), registeredAt: Date.now() };
     await this.persist();
   }
 
@@ -130,7 +108,7 @@ export class VehicleRegistry {
     const v = this.vehicles[username];
     if (!v) return { refused: 'unknown vehicle' };
     if (v.revokedAt !== undefined) return { refused: 'vehicle revoked' };
-    if (!(await verifySecret(password, v.hash))) return { refused: 'wrong password' };
+    if (!(await this.verifyAndUpgrade(password, v))) return { refused: 'wrong password' };
     return { kind: 'vehicle', vehicleId: username, unitId: v.unitId, sector: v.sector, precinct: v.precinct };
   }
 
@@ -138,12 +116,41 @@ export class VehicleRegistry {
     const l = this.links[name];
     if (!l) return { refused: 'unknown link' };
     if (l.revokedAt !== undefined) return { refused: 'link revoked' };
-    if (!(await verifySecret(password, l.hash))) return { refused: 'wrong password' };
+    if (!(await this.verifyAndUpgrade(password, l))) return { refused: 'wrong password' };
     return { kind: 'link', name, ...(l.sectors ? { sectors: l.sectors } : {}) };
   }
 
-  private async persist(): Promise<void> {
-    if (!this.file) return;
-    await writeFileAtomic(this.file, JSON.stringify({ version: 1, vehicles: this.vehicles, links: this.links }, null, 2) + '\n', 0o600);
+  /**
+   * Verifies a secret; an entry still on scrypt (a registry provisioned before machine tokens got
+   * their own format) whose secret proves to be a machine token is re-hashed as one, so the
+   * station pays scrypt once per car rather than at every reconnect. The secret is the one that
+   * just matched, and isMachineToken is the same rule register() applies to new entries.
+   */
+  private async verifyAndUpgrade(secret: string, entry: { hash: string }): Promise<boolean> {
+    const stored = entry.hash;
+    if (!(await verifySecret(secret, stored))) return false;
+    // Not if a register() replaced the hash while scrypt ran: the newer hash wins.
+    if (isScryptHash(stored) && entry.hash === stored && isMachineToken(secret)) {
+      entry.hash = hashMachineToken(secret);
+      // Failing to write leaves the file's scrypt hash, which still verifies: the upgrade is
+      // retried after the next restart, and register()/revoke() report a disk that refuses.
+      this.persist().catch(() => undefined);
+    }
+    return true;
+  }
+
+  /** Writes the registry; concurrent calls share one queued write of the latest state. */
+  private persist(): Promise<void> {
+    const file = this.file;
+    if (!file) return Promise.resolve();
+    // writeFileAtomic's temp name is per process and millisecond: two writes at once could collide.
+    this.queued ??= this.writing
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return writeFileAtomic(file, JSON.stringify({ version: 1, vehicles: this.vehicles, links: this.links }, null, 2) + '\n', 0o600);
+      });
+    this.writing = this.queued;
+    return this.queued;
   }
 }

@@ -1,5 +1,5 @@
 // Mosquitto as the precinct broker: the acl_file that expresses acl.ts's rules for every vehicle
-// of the registry (docs/sync-protocol.md, "Mosquitto"). Mosquitto cannot call our scrypt registry,
+// of the registry (docs/sync-protocol.md, "Mosquitto"). Mosquitto cannot call our vehicle registry,
 // so provisioning keeps two files in step: the password_file (mosquitto_passwd, written when the
 // secret is issued, the only moment it is known) and this ACL (regenerated from the registry at
 // any time: it holds no secret). What Mosquitto cannot express stays in the precinct station:

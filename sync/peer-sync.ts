@@ -320,7 +320,7 @@ export class PeerSync<T> {
   }
 
   /**
-   * Sends every sync message the peer needs now. Generation is synchronous (no state can be
+   * Sends the sync message the peer needs now, if any. Generation is synchronous (no state can be
    * raced), the publishes are issued at once and in order; the returned promise settles when the
    * broker has acknowledged them. So a fan-out to N cars is N publishes in one tick, not N
    * round trips one after the other.
@@ -330,19 +330,17 @@ export class PeerSync<T> {
     while (replica.busy) await replica.whenIdle?.();
     if (!this.opts.publisher.isOnline()) return;
     const sends: Array<Promise<boolean>> = [];
-    let state = this.state(peerId);
-    // Automerge answers with one message per round and then waits for the peer; the bound only
-    // guards against a state that would never settle.
-    for (let i = 0; i < 8; i++) {
-      const doc = this.opts.replica.doc;
-      const [next, msg] = A.generateSyncMessage(doc, state);
-      if (msg) {
-        for (const part of splitSyncMessage(doc, msg, this.opts.chunkBytes ?? SYNC_CHUNK_BYTES, state)) {
-          sends.push(this.send(peerId, encodeEnvelope({ kind: 'sync', docId: this.opts.replica.docId, body: part })));
-        }
+    // One call: Automerge gives at most one message per round and then waits for the peer's
+    // answer (the state is in flight), so asking again at once only returns null. Each call
+    // converts the whole sync state into and out of wasm: at a station fanning every change out
+    // to a sector of cars, that second call was a sizeable share of its CPU.
+    const doc = replica.doc;
+    const before = this.state(peerId);
+    const [state, msg] = A.generateSyncMessage(doc, before);
+    if (msg) {
+      for (const part of splitSyncMessage(doc, msg, this.opts.chunkBytes ?? SYNC_CHUNK_BYTES, before)) {
+        sends.push(this.send(peerId, encodeEnvelope({ kind: 'sync', docId: replica.docId, body: part })));
       }
-      state = next;
-      if (!msg) break;
     }
     this.states.set(peerId, state);
     this.persist(peerId);

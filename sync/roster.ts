@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from './atomic-file.js';
 import { parseJsonPayload } from './json-payload.js';
 import { PAYLOAD_LIMITS } from './acl.js';
-import { hashSecret, verifySecret } from './credentials.js';
+import { hashPassword, verifySecret } from './secret-hash.js';
 
 export const ROSTER_ROLES = ['officer', 'supervisor', 'watch_commander'] as const;
 export type RosterRole = (typeof ROSTER_ROLES)[number];
@@ -52,7 +52,7 @@ export function findOfficer(r: Roster | undefined, badge: string): RosterOfficer
   return r?.officers.find((o) => o.badge === badge);
 }
 
-export const hashPin = hashSecret;
+export const hashPin = hashPassword;
 export const verifyPin = verifySecret;
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { loadDepartment, type Department } from '../../daemon/department.js';
 import { startPrecinct, type RunningPrecinct } from '../../daemon/precinct.js';
 import { startVehicle, type RunningVehicle } from '../../daemon/vehicle.js';
 import { createHardware } from '../../hardware/factory.js';
-import { newSecret } from '../../sync/credentials.js';
+import { newSecret } from '../../sync/secret-hash.js';
 
 let departmentCache: Promise<Department> | undefined;
 export function sampleDepartment(): Promise<Department> {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPrecinct } from '../../../daemon/precinct.js';
 import type { RunningVehicle } from '../../../daemon/vehicle.js';
-import { newSecret } from '../../../sync/credentials.js';
+import { newSecret } from '../../../sync/secret-hash.js';
 import { encodeEnvelope } from '../../../sync/envelope.js';
 import { topics } from '../../../sync/topics.js';
 import { createFleet, postCall, type Fleet } from '../../helpers/fleet.js';

@@ -10,7 +10,7 @@ import type { OpContext, UnitId, VehicleId } from '../../../sync/schema.js';
 import { parseConfig, precinctConfigSchema } from '../../../daemon/config.js';
 import { startPrecinct, type RunningPrecinct } from '../../../daemon/precinct.js';
 import type { RunningVehicle } from '../../../daemon/vehicle.js';
-import { newSecret } from '../../../sync/credentials.js';
+import { newSecret } from '../../../sync/secret-hash.js';
 import { renderMosquittoAcl } from '../../../sync/mosquitto-acl.js';
 import { topics } from '../../../sync/topics.js';
 import { createFleet, postCall, testLogger, type Fleet } from '../../helpers/fleet.js';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrecinctApi } from '../../../daemon/precinct-api.js';
 import { OperatorRegistry } from '../../../daemon/operators.js';
-import { VehicleRegistry, newSecret } from '../../../sync/credentials.js';
+import { VehicleRegistry } from '../../../sync/credentials.js';
+import { newSecret } from '../../../sync/secret-hash.js';
 import { sampleDepartment, testLogger } from '../../helpers/fleet.js';
 import type { Department } from '../../../daemon/department.js';
 

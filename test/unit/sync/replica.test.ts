@@ -5,7 +5,7 @@ import * as Automerge from '@automerge/automerge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addNote, createCall, readBoard, upsertUnit } from '../../../sync/board.js';
 import { FileDocStore } from '../../../sync/doc-store.js';
-import { SectorReplica } from '../../../sync/replica.js';
+import { EpochReplica, SectorReplica } from '../../../sync/replica.js';
 import type { BoardView } from '../../../sync/schema.js';
 import { at, dispatcher, hexActor, SECTOR } from '../../helpers/board-fixtures.js';
 
@@ -54,5 +54,32 @@ describe('SectorReplica', () => {
     await store.close();
     const reopened = await new FileDocStore(dir).load(r.docId);
     expect(reopened && Object.keys(readBoard(reopened).calls)).toEqual(['C8']);
+  });
+
+  it('derives views for change events only while someone listens, across an epoch switch', async () => {
+    const store = new FileDocStore(dir);
+    const r = await SectorReplica.open({ store, sector: SECTOR, epoch: 'e1', actorId: hexActor(9) });
+    const call = (n: number) => (d: Parameters<typeof createCall>[0]) => createCall(d, { cadNumber: `C${n}`, type: 'X', priority: 3, address: 'a', beat: 'B31' }, at(dispatcher, n));
+    // Nobody listens: the document emits no change event, so derives no view.
+    expect(r.current.listenerCount('change')).toBe(0);
+    await r.update(call(1));
+
+    const seen: string[][] = [];
+    const listener = (v: BoardView) => seen.push(Object.keys(v.calls).sort());
+    r.on('change', listener);
+    await r.update(call(2));
+    expect(seen).toEqual([['C1', 'C2']]);
+
+    const next = await EpochReplica.open({ store, sector: SECTOR, epoch: 'e2', actorId: hexActor(9) });
+    r.switchTo(next);
+    await r.update(call(3));
+    expect(seen).toEqual([['C1', 'C2'], [], ['C3']]);
+
+    r.off('change', listener);
+    expect(next.listenerCount('change')).toBe(0);
+    await r.update(call(4));
+    expect(seen).toHaveLength(3);
+    expect(Object.keys(r.view().calls).sort()).toEqual(['C3', 'C4']);
+    await store.close();
   });
 });
