@@ -42,6 +42,8 @@ export interface VehicleDeps {
   log: Logger;
   /** Board epoch; one document per sector per epoch (docs/sector-board.md). */
   epoch?: string;
+  /** How long the broker link waits for a first screen before starting anyway (default 250 ms). */
+  linkStartFallbackMs?: number;
 }
 
 export interface RunningVehicle {
@@ -400,7 +402,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const linkGate = new FirstScreenGate(() => {
     log.info({}, 'starting the broker link');
     transport.start();
-  }, LINK_START_FALLBACK_MS);
+  }, deps.linkStartFallbackMs ?? LINK_START_FALLBACK_MS);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: linkGate.wrap(ui.app.fetch), hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
   });
