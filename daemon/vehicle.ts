@@ -1,6 +1,7 @@
 // Composition root of the in-car daemon: board replica on disk, broker link, peer sync, AVL,
 // presence, hardware, and the screen. Start order: board (so the screen never shows nothing),
-// hardware, UI, then the broker link once the first screen is served (daemon/first-screen.ts).
+// hardware, UI, then older epochs and the broker link once the first screen is served
+// (daemon/first-screen.ts).
 // Stop order is the reverse.
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -393,15 +394,20 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   await modem.start();
   await inputs.start();
 
-  // 3. The screen. 4. The broker link, once the screen has been served (or shortly after it
-  // listens when nobody asks): the link's code loads behind the officer's first page, not before.
+  // 3. The screen. 4. Trailing epochs and the broker link, once the screen has been served (or
+  // shortly after it listens when nobody asks): their work comes after the officer's first page.
   const ui = createVehicleUi(screen, log.child({ component: 'ui' }), {
     lockAfterMs: config.ui.lockAfterSeconds * 1000,
     hosts: config.ui.allowRemote ? [config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host] : [],
   });
+  let stopping = false;
   const linkGate = new FirstScreenGate(() => {
-    log.info({}, 'starting the broker link');
-    transport.start();
+    // Older epochs first, so the link's first greeting covers them too.
+    void epochs.openTrailing().then(() => {
+      if (stopping) return;
+      log.info({}, 'starting the broker link');
+      transport.start();
+    });
   }, deps.linkStartFallbackMs ?? LINK_START_FALLBACK_MS);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: linkGate.wrap(ui.app.fetch), hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
@@ -423,6 +429,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     },
     hardware,
     async stop() {
+      stopping = true;
       linkGate.cancel();
       ui.dispose();
       // SSE streams stay open until the page goes: close them so server.close() can finish.
