@@ -38,15 +38,33 @@ export interface Department {
 
 const PRECINCT_NAMES: Record<string, string> = { N: 'North', E: 'East', S: 'South', SW: 'Southwest', W: 'West' };
 
-const position = z.tuple([z.number(), z.number()]).rest(z.number());
-const feature = z.object({
-  properties: z.object({ beat: z.string(), sector: z.string(), first_prec: z.string().nullable() }).passthrough(),
-  geometry: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('Polygon'), coordinates: z.array(z.array(position)) }),
-    z.object({ type: z.literal('MultiPolygon'), coordinates: z.array(z.array(z.array(position))) }),
-  ]),
-});
 const collection = z.object({ type: z.literal('FeatureCollection'), features: z.array(z.unknown()) });
+
+type Position = [number, number, ...number[]];
+type Polygon = Position[][];
+
+/** A GeoJSON beat feature, read by hand: a zod parse of every coordinate cost a car ~150 ms at start. */
+interface BeatFeature {
+  beat: string;
+  sector: string;
+  precinct: string | null;
+  polygons: Polygon[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPosition = (v: unknown): v is Position => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === 'number');
+const isPolygon = (v: unknown): v is Polygon => Array.isArray(v) && v.every((ring) => Array.isArray(ring) && ring.every(isPosition));
+
+/** The feature's beat, sector, precinct and polygons; undefined for anything else (skipped). */
+function readFeature(raw: unknown): BeatFeature | undefined {
+  if (!isObject(raw) || !isObject(raw.properties) || !isObject(raw.geometry)) return undefined;
+  const { beat, sector, first_prec: precinct } = raw.properties;
+  if (typeof beat !== 'string' || typeof sector !== 'string' || (precinct !== null && typeof precinct !== 'string')) return undefined;
+  const { type, coordinates } = raw.geometry;
+  if (type === 'Polygon' && isPolygon(coordinates)) return { beat, sector, precinct, polygons: [coordinates] };
+  if (type === 'MultiPolygon' && Array.isArray(coordinates) && coordinates.every(isPolygon)) return { beat, sector, precinct, polygons: coordinates };
+  return undefined;
+}
 
 function ringCenter(ring: Ring): [number, number] {
   // Vertex average is inside for the convex-ish beat shapes; good enough for labels.
@@ -63,12 +81,10 @@ export function buildDepartment(geojson: unknown): Department {
   const fc = collection.parse(geojson);
   const dept: Department = { precincts: {}, sectors: {}, beats: {} };
   for (const raw of fc.features) {
-    const parsed = feature.safeParse(raw);
-    if (!parsed.success) continue;
-    const { beat, sector, first_prec: precinct } = parsed.data.properties;
-    if (!precinct) continue;
-    const polys = parsed.data.geometry.type === 'Polygon' ? [parsed.data.geometry.coordinates] : parsed.data.geometry.coordinates;
-    const rings = polys.map((p) => (p[0] ?? []).map((pt) => [pt[0], pt[1]] as [number, number]));
+    const f = readFeature(raw);
+    if (!f?.precinct) continue;
+    const { beat, sector, precinct } = f;
+    const rings = f.polygons.map((p) => (p[0] ?? []).map((pt) => [pt[0], pt[1]] as [number, number]));
     const largest = rings.reduce((a, b) => (b.length > a.length ? b : a), rings[0] ?? []);
     dept.beats[beat] = { id: beat, sector, precinct, rings, center: ringCenter(largest) };
     const s = (dept.sectors[sector] ??= { id: sector, precinct, beats: [] });

@@ -28,7 +28,7 @@ const commands: Record<string, Command> = {
       // recompile made the board's first load cost 650 ms CPU instead of 180 ms at boot, and
       // steady-state board operations measured the same (docs/performance.md).
       (await import('node:v8')).setFlagsFromString('--liftoff-only');
-      const { runVehicle } = await import('./run.js');
+      const { runVehicle } = await import('./run-vehicle.js');
       await runVehicle(required(v, 'config'));
     },
   },
@@ -37,7 +37,7 @@ const commands: Record<string, Command> = {
     usage: 'mdt precinct --config FILE\n\n  --config FILE   precinct config (see deploy/precinct.example.json)',
     options: { config: { type: 'string', short: 'c' }, ...HELP },
     async run(v) {
-      const { runPrecinct } = await import('./run.js');
+      const { runPrecinct } = await import('./run-precinct.js');
       await runPrecinct(required(v, 'config'));
     },
   },

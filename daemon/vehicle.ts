@@ -1,6 +1,8 @@
 // Composition root of the in-car daemon: board replica on disk, broker link, peer sync, AVL,
 // presence, hardware, and the screen. Start order: board (so the screen never shows nothing),
-// hardware, broker link, UI. Stop order is the reverse.
+// hardware, UI, then older epochs and the broker link once the first screen is served
+// (daemon/first-screen.ts).
+// Stop order is the reverse.
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import { parseTopic, topics } from '../sync/topics.js';
 import { parseAvl, shouldSendPosition, type AvlPosition } from '../sync/avl.js';
 import { parseAlert, parsePresence, type Alert, type Presence } from '../sync/presence.js';
 import { createVehicleUi } from '../ui/app.js';
+import { FirstScreenGate } from './first-screen.js';
 import { isNewerRoster, parseRoster, readCachedRoster, writeCachedRoster, type Roster } from '../sync/roster.js';
 import type { VehicleScreen, ScreenEvents, UnitIdentity, VehicleHealth } from '../ui/screen.js';
 
@@ -40,6 +43,8 @@ export interface VehicleDeps {
   log: Logger;
   /** Board epoch; one document per sector per epoch (docs/sector-board.md). */
   epoch?: string;
+  /** How long the broker link waits for a first screen before starting anyway (default 250 ms). */
+  linkStartFallbackMs?: number;
 }
 
 export interface RunningVehicle {
@@ -97,6 +102,13 @@ function brief(h: DeviceHealth): { state: DeviceHealth['state']; reason?: string
   return h.state === 'ok' ? { state: 'ok' } : { state: h.state, reason: h.reason };
 }
 
+/**
+ * How long after the screen listens the broker link waits for a first screen before starting
+ * anyway: a client already waiting gets its page within a few ms; a kiosk that comes up later
+ * must not hold the link back.
+ */
+const LINK_START_FALLBACK_MS = 250;
+
 export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const { config, hardware, log } = deps;
   const v = config.vehicle;
@@ -110,7 +122,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   const home = precinctPeerId(v.precinct);
   // Shared heads with the precinct, so a reconnect (or a restart of the car) costs ~250 B.
   const syncStates = await FileSyncStateStore.open(join(config.stateDir, 'sync-states'), log.child({ component: 'sync-states' }));
-  // The broker link, built now (it connects at start(), step 3): the board's sync publishes on it.
+  // The broker link, built now (it connects at start(), step 4): the board's sync publishes on it.
   const { gps, modem, inputs } = hardware;
   const brokers: BrokerEndpoint[] = [];
   for (const b of config.brokers) {
@@ -215,7 +227,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     }
   };
 
-  // 3. Sync with the home precinct, on every connect.
+  // Sync with the home precinct, on every connect (the link starts in step 4).
   transport.on('connect', () => {
     void epochs.hello();
   });
@@ -381,15 +393,26 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
   await gps.start();
   await modem.start();
   await inputs.start();
-  transport.start();
 
+  // 3. The screen. 4. Trailing epochs and the broker link, once the screen has been served (or
+  // shortly after it listens when nobody asks): their work comes after the officer's first page.
   const ui = createVehicleUi(screen, log.child({ component: 'ui' }), {
     lockAfterMs: config.ui.lockAfterSeconds * 1000,
     hosts: config.ui.allowRemote ? [config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host] : [],
   });
+  let stopping = false;
+  const linkGate = new FirstScreenGate(() => {
+    // Older epochs first, so the link's first greeting covers them too.
+    void epochs.openTrailing().then(() => {
+      if (stopping) return;
+      log.info({}, 'starting the broker link');
+      transport.start();
+    });
+  }, deps.linkStartFallbackMs ?? LINK_START_FALLBACK_MS);
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: ui.app.fetch, hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
+    const s = serve({ fetch: linkGate.wrap(ui.app.fetch), hostname: config.ui.host, port: config.ui.port }, () => resolve(s));
   });
+  linkGate.arm();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.ui.port;
   const url = `http://${config.ui.host.includes(':') ? `[${config.ui.host}]` : config.ui.host}:${port}/`;
@@ -406,6 +429,8 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
     },
     hardware,
     async stop() {
+      stopping = true;
+      linkGate.cancel();
       ui.dispose();
       // SSE streams stay open until the page goes: close them so server.close() can finish.
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();

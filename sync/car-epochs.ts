@@ -7,7 +7,8 @@
 // until the precinct holds every change of it and has closed it; then the car drops its copy.
 //
 // Restart-safe: `epoch.json` records the live epoch and the announced one not yet switched to;
-// any other document of the sector on disk is trailing and resumes syncing at start.
+// any other document of the sector on disk is trailing and resumes syncing once openTrailing()
+// has opened it (a car does that after its screen is up: the officer never waits for old epochs).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';
@@ -79,6 +80,8 @@ export class CarEpochs {
   private current: EpochDoc;
   private announced: EpochDoc | undefined;
   private readonly trailing = new Map<string, EpochDoc>();
+  /** Trailing epochs found on disk at open, not opened yet (openTrailing). */
+  private unopened: string[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -99,13 +102,30 @@ export class CarEpochs {
     for (const docId of await store.list()) {
       if (!docId.startsWith(`${sector}@`) || docId === live.docId) continue;
       const epoch = docId.slice(sector.length + 1);
-      const rep = await open(epoch);
-      if (epoch === file?.announced) epochs.setAnnounced(rep);
-      else epochs.addTrailing(rep);
+      if (epoch === file?.announced) epochs.setAnnounced(await open(epoch));
+      else epochs.unopened.push(epoch);
     }
-    // Killed after the carry-over arrived but before switching: switch now.
+    // Killed after the carry-over arrived but before switching: switch now, before any screen.
     await epochs.serial(() => epochs.switchIfReady());
     return epochs;
+  }
+
+  /**
+   * Opens the trailing epochs found on disk at open() so they sync again; call it before the link
+   * connects (hello() greets only open documents). One that cannot be opened is logged and left
+   * on disk: the live board does not depend on it.
+   */
+  openTrailing(): Promise<void> {
+    return this.serial(async () => {
+      for (const epoch of this.unopened.splice(0)) {
+        try {
+          const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: randomActor(), log: this.opts.log });
+          this.addTrailing(rep);
+        } catch (err) {
+          this.opts.log.error({ err, epoch }, 'trailing epoch not opened; it stays on disk and does not sync until the next start');
+        }
+      }
+    });
   }
 
   get epoch(): string {

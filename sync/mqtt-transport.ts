@@ -4,8 +4,27 @@
 // publishes only in memory, lost on restart: MQTT.js #398, #607), and a sync round runs on every
 // connect instead.
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from './logger.js';
+
+type MqttConnect = (typeof import('mqtt'))['connect'];
+let mqttConnect: Promise<MqttConnect> | undefined;
+
+/**
+ * MQTT.js, loaded on the first connect rather than with this module: loading it takes about
+ * 300 ms of CPU, which a car would otherwise spend before its screen is served
+ * (docs/sector-board.md, "Start").
+ */
+function loadMqtt(): Promise<MqttConnect> {
+  mqttConnect ??= import('mqtt').then(
+    (m) => m.connect,
+    (err: unknown) => {
+      mqttConnect = undefined; // the next reconnect tries again
+      throw err;
+    },
+  );
+  return mqttConnect;
+}
 
 export interface BrokerEndpoint {
   url: string;
@@ -54,6 +73,8 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
   private client: MqttClient | undefined;
   private brokerIndex = 0;
   private attempt = 0;
+  /** Counts connectNext() calls, so a connect that waited for MQTT.js knows it is still wanted. */
+  private connectAttempts = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private link: LinkState = { state: 'offline', since: Date.now() };
@@ -139,6 +160,19 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
     const broker = this.opts.brokers[this.brokerIndex % this.opts.brokers.length]!;
     this.attempt += 1;
     this.setState({ state: 'connecting', broker: broker.url, attempt: this.attempt, since: Date.now() });
+    const attempt = ++this.connectAttempts;
+    loadMqtt().then(
+      (connect) => {
+        // Closed, or closed and started again, while MQTT.js was loading: the later start connects.
+        if (!this.closed && attempt === this.connectAttempts) this.connect(connect, broker);
+      },
+      (err: unknown) => {
+        if (!this.closed && attempt === this.connectAttempts) this.scheduleReconnect(`MQTT client not loaded: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private connect(connect: MqttConnect, broker: BrokerEndpoint): void {
     const options: IClientOptions = {
       clientId: this.opts.clientId,
       username: this.opts.username,
@@ -162,7 +196,7 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
           }
         : {}),
     };
-    const client = mqtt.connect(broker.url, options);
+    const client = connect(broker.url, options);
     this.client = client;
     let failed = false;
     const fail = (reason: string) => {

@@ -31,7 +31,8 @@ export interface Fleet {
   operatorToken(precinct: RunningPrecinct): Promise<string>;
   /** `dispatch` is the config's dispatch section (docs/dispatch.md); automatic dispatch needs its scheduleFile. */
   addPrecinct(opts: { id: string; sectors?: string[]; mqttPort?: number; dispatch?: PrecinctDispatchConfig }): Promise<RunningPrecinct>;
-  addVehicle(opts: { precinct: RunningPrecinct; vehicleId: string; unit: string; beat: string; brokers?: string[]; password?: string }): Promise<RunningVehicle>;
+  /** `linkStartFallbackMs`: how long the car's link waits for a first screen (daemon/first-screen.ts). */
+  addVehicle(opts: { precinct: RunningPrecinct; vehicleId: string; unit: string; beat: string; brokers?: string[]; password?: string; linkStartFallbackMs?: number }): Promise<RunningVehicle>;
   close(): Promise<void>;
 }
 
@@ -70,7 +71,7 @@ export async function createFleet(): Promise<Fleet> {
       fleet.precincts.push(p);
       return p;
     },
-    async addVehicle({ precinct, vehicleId, unit, beat, brokers, password }) {
+    async addVehicle({ precinct, vehicleId, unit, beat, brokers, password, linkStartFallbackMs }) {
       const b = department.beats[beat];
       if (!b) throw new Error(`unknown beat ${beat}`);
       const secret = password ?? newSecret();
@@ -89,7 +90,7 @@ export async function createFleet(): Promise<Fleet> {
       );
       const vlog = log.child({ vehicle: vehicleId });
       const hardware = createHardware(config.hardware, { log: vlog, beatPolygon: b.rings[0] });
-      const v = await startVehicle({ config, password: secret, hardware, department, log: vlog });
+      const v = await startVehicle({ config, password: secret, hardware, department, log: vlog, ...(linkStartFallbackMs !== undefined ? { linkStartFallbackMs } : {}) });
       fleet.vehicles.push(v);
       return v;
     },

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadDepartment, loadStations } from '../../../daemon/department.js';
+import { buildDepartment, loadDepartment, loadStations } from '../../../daemon/department.js';
 import { SAMPLE_DEPARTMENT, SAMPLE_STATIONS } from '../../../daemon/config.js';
 import { departmentPriority, loadRecordedCalls, locateBeat, splitCsvLine } from '../../../daemon/sample-calls.js';
 
@@ -35,6 +35,30 @@ describe('sample department (Seattle PD beats)', () => {
     expect(new Date(first.queuedAt).toISOString()).toBe('2024-01-02T04:24:01.000Z');
     expect(first.sector).toBe(d.beats[first.beat]?.sector);
     for (let i = 1; i < calls.length; i++) expect(calls[i]!.queuedAt).toBeGreaterThanOrEqual(calls[i - 1]!.queuedAt);
+  });
+
+  it('reads Polygon and MultiPolygon beats and skips malformed features', () => {
+    const square = (x: number) => [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]];
+    const feature = (properties: unknown, geometry: unknown) => ({ type: 'Feature', properties, geometry });
+    const d = buildDepartment({
+      type: 'FeatureCollection',
+      features: [
+        feature({ beat: 'A1', sector: 'A', first_prec: 'N' }, { type: 'Polygon', coordinates: square(0) }),
+        feature({ beat: 'A2', sector: 'A', first_prec: 'N' }, { type: 'MultiPolygon', coordinates: [square(2), [[[5, 0], [6, 0], [6, 1], [5, 0]]]] }),
+        feature({ beat: 'A3', sector: 'A', first_prec: 'N' }, { type: 'Polygon', coordinates: [[[0, 0], [1, 'x'], [1, 1]]] }),
+        feature({ beat: 'A4', sector: 'A', first_prec: 'N' }, { type: 'Polygon', coordinates: [[[0]]] }),
+        feature({ beat: 'A5', sector: 'A', first_prec: 'N' }, { type: 'Point', coordinates: [0, 0] }),
+        feature({ beat: 'A6', sector: 7, first_prec: 'N' }, { type: 'Polygon', coordinates: square(0) }),
+        feature({ beat: 'W', sector: 'A', first_prec: null }, { type: 'Polygon', coordinates: square(9) }),
+        'not a feature',
+      ],
+    });
+    expect(Object.keys(d.beats).sort()).toEqual(['A1', 'A2']);
+    expect(d.beats.A2?.rings).toHaveLength(2);
+    // The largest ring is the label's: the 5-vertex square, not the triangle.
+    expect(d.beats.A2?.center).toEqual([2.4, 0.4]);
+    expect(d.sectors.A).toEqual({ id: 'A', precinct: 'N', beats: ['A1', 'A2'] });
+    expect(() => buildDepartment({ type: 'Feature' })).toThrow();
   });
 
   it('splits quoted CSV fields and maps priorities', () => {

@@ -1,7 +1,7 @@
 // A car following the precinct's epochs on real stores: an announcement opens the new epoch and
 // is recorded; a car killed after the carry-over arrived switches at its next start, with its own
 // offline edits forwarded and the old epoch kept as trailing until the precinct has it.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Automerge from '@automerge/automerge';
@@ -71,5 +71,25 @@ describe('CarEpochs', () => {
     expect(again.live.view().calls.C1?.notes.map((n) => n.text)).toEqual(['offline: caller gone']);
     expect(again.pendingDocIds()).toEqual([`${SECTOR}@${E1}`]);
     expect(JSON.parse(await readFile(join(root, 'epoch.json'), 'utf8'))).toEqual({ live: E2 });
+  });
+
+  it('opens a trailing epoch found on disk only when asked (after the screen), and syncs it from then on', async () => {
+    const precinct: SectorBoard = staffedBoard(hexActor(0xa), E1);
+    const { closed, next } = rolloverEpoch(precinct, E2, at(policy, 60), hexActor(0xb));
+    const boards = join(root, 'boards');
+    const disk = new FileDocStore(boards);
+    await disk.save(`${SECTOR}@${E1}`, Automerge.clone(closed, hexActor(0xc)));
+    await disk.save(`${SECTOR}@${E2}`, Automerge.clone(next, hexActor(0xd)));
+    await disk.close();
+    await writeFile(join(root, 'epoch.json'), JSON.stringify({ live: E2 }));
+
+    const carEpochs = await openCar(new FileDocStore(boards));
+    expect(carEpochs.epoch).toBe(E2);
+    expect(carEpochs.pendingDocIds()).toEqual([]);
+    await carEpochs.openTrailing();
+    expect(carEpochs.pendingDocIds()).toEqual([`${SECTOR}@${E1}`]);
+    // Once only: a second call opens nothing again.
+    await carEpochs.openTrailing();
+    expect(carEpochs.pendingDocIds()).toEqual([`${SECTOR}@${E1}`]);
   });
 });

@@ -1,11 +1,11 @@
-// Entry points behind `mdt vehicle` and `mdt precinct`: config → logger → composition root →
-// run until a signal.
-import { loadPrecinctConfig, loadVehicleConfig, readVehiclePassword, SAMPLE_DEPARTMENT } from './config.js';
+// Entry point behind `mdt vehicle`: config → logger → composition root → run until a signal.
+// Kept apart from the precinct's entry point so a car never loads the station's modules (broker,
+// dispatch, CAD/CARE API), which cost it start time (docs/sector-board.md, "Start").
+import { loadVehicleConfig, readVehiclePassword, SAMPLE_DEPARTMENT } from './config.js';
 import { createLogger } from './log.js';
 import { loadDepartment } from './department.js';
 import { installCrashHandlers, notifySystemd, stopOnSignal } from './lifecycle.js';
 import { startVehicle } from './vehicle.js';
-import { startPrecinct } from './precinct.js';
 import { createHardware } from '../hardware/factory.js';
 import { ConfigError } from './errors.js';
 
@@ -23,14 +23,4 @@ export async function runVehicle(configFile: string): Promise<void> {
   const vehicle = await startVehicle({ config, password: await readVehiclePassword(config), hardware, department, log });
   notifySystemd('--ready', log);
   await stopOnSignal(() => vehicle.stop(), log);
-}
-
-export async function runPrecinct(configFile: string): Promise<void> {
-  const config = await loadPrecinctConfig(configFile);
-  const log = createLogger({ level: config.log.level }).child({ program: 'precinct', precinct: config.precinct.id });
-  installCrashHandlers(log);
-  const department = await loadDepartment(config.departmentFile ?? SAMPLE_DEPARTMENT);
-  const precinct = await startPrecinct({ config, department, log });
-  notifySystemd('--ready', log);
-  await stopOnSignal(() => precinct.stop(), log);
 }
