@@ -6,6 +6,8 @@
 //   npm run drill -- --quick                   smaller and shorter (about 4 minutes)
 //   npm run drill -- --only kill,partition     a subset: stall, kill, broker, partition, disk, clock, malformed, soak
 //   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
+//   npm run drill -- --soak-day-minutes 2      real minutes per simulated service day (default 2; quick 0.5)
+//   npm run drill -- --soak-calls 20           CAD calls per sector per simulated day (default 20)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -18,68 +20,13 @@ import mqtt from 'mqtt';
 import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
 import { loadDepartment, type Department } from '../daemon/department.js';
 import { LightCar } from '../bench/county-car.js';
-import { freePort, killGroup, median, procSample, quantile, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
+import { freePort, killGroup, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
 import { printTable, type BenchTable } from '../bench/table.js';
-import { LinkProxy, PRECINCT, Screen, startStation, startVehicle, writeVehicleConfig, type Station } from './station.js';
+import { LinkProxy, PRECINCT, Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
+import { drillSoak } from './soak.js';
+import { alive, fleet, heal, healed, lightFleet, log, MB, presentEverywhere, rss, waitFor, type DrillResult } from './common.js';
 
 const run = promisify(execFile);
-const MB = 2 ** 20;
-const now = (): number => performance.timeOrigin + performance.now();
-
-interface DrillResult {
-  drill: string;
-  made: number;
-  acked: number;
-  present: number;
-  ok: boolean;
-  figures: string;
-}
-
-const log = (s: string) => process.stderr.write(`drill: ${s}\n`);
-const rss = (pid: number | undefined) => (pid === undefined ? NaN : (procSample(pid)?.rss ?? NaN) / MB);
-const alive = (c: { exitCode: number | null; signalCode: string | null }) => c.exitCode === null && c.signalCode === null;
-
-async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > end) return false;
-    await sleep(250);
-  }
-}
-
-function fleet(dept: Department, n: number, prefix = 'C'): CarEntry[] {
-  const sectors = Object.keys(dept.sectors).sort();
-  return Array.from({ length: n }, (_, i) => ({ vehicleId: `${prefix}${i}`, unitId: `${prefix}U${i}`, sector: sectors[i % sectors.length]! }));
-}
-
-async function lightFleet(st: Station, dept: Department, cars: CarEntry[], url = st.brokerUrl): Promise<LightCar[]> {
-  const out: LightCar[] = [];
-  for (let i = 0; i < cars.length; i += 25) {
-    const batch: LightCar[] = [];
-    for (const c of cars.slice(i, i + 25)) {
-      const car = await LightCar.create({ ...c, precinct: PRECINCT, brokerUrl: url, password: st.secret, center: dept.beats[dept.sectors[c.sector]!.beats[0]!]!.center });
-      car.start();
-      batch.push(car);
-    }
-    await waitFor(() => batch.every((c) => c.transport.isOnline()), 120_000);
-    out.push(...batch);
-  }
-  for (const c of out) await c.signOn();
-  return out;
-}
-
-/** Every car of a sector holds every hash made in it (they reach each other only via the precinct). */
-function presentEverywhere(cars: LightCar[], made: Array<{ hash: string; sector: string }>): number {
-  return made.filter((m) => cars.filter((c) => c.opts.sector === m.sector).every((c) => c.has(m.hash))).length;
-}
-
-let hellos = 0;
-async function heal(cars: LightCar[]): Promise<void> {
-  hellos += cars.length;
-  // A stalled exchange (docs/performance.md, "Sync stall") is healed by a hello, as a reconnect does.
-  for (const c of cars) await c.sync.hello(`precinct-${PRECINCT}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -541,113 +488,17 @@ async function drillStall(dept: Department, n: number): Promise<DrillResult> {
   }
 }
 
-async function drillSoak(dept: Department, n: number, minutes: number): Promise<{ result: DrillResult; table: BenchTable }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-soak-'));
-  const cars = fleet(dept, n);
-  const sector = 'B';
-  const beat = dept.sectors[sector]!.beats[0]!;
-  const realCar: CarEntry = { vehicleId: 'VSOAK', unitId: 'USOAK', sector };
-  const st = await startStation(dir, dept, [...cars, realCar], { broker: 'aedes' });
-  const lc: LightCar[] = [];
-  try {
-    const lat: number[] = [];
-    const avl: number[] = [];
-    const pending = new Map<string, { t0: number; waiting: Set<LightCar> }>();
-    const bySector = new Map<string, LightCar[]>();
-    for (const c of await lightFleet(st, dept, cars)) {
-      lc.push(c);
-      bySector.set(c.opts.sector, [...(bySector.get(c.opts.sector) ?? []), c]);
-      c.replica.on('change', () => {
-        const t = now();
-        for (const [h, p] of pending) {
-          if (!p.waiting.has(c) || !c.has(h)) continue;
-          p.waiting.delete(c);
-          lat.push(t - p.t0);
-          if (p.waiting.size === 0) pending.delete(h);
-        }
-      });
-    }
-    // AVL latency is sampled on a few cars (all publish; 5 listen), to keep the bookkeeping flat.
-    lc.slice(0, 5).forEach((c) => c.transport.on('message', (topic, payload) => {
-      if (!topic.includes('/avl/')) return;
-      try {
-        avl.push(now() - (JSON.parse(payload.toString()) as { at: number }).at);
-      } catch {
-        /* ignore */
-      }
-    }));
-    const cfg = await writeVehicleConfig(join(dir, 'car'), { car: realCar, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
-    const v = await startVehicle(cfg);
-    const screen = new Screen(v.url);
-    await screen.signOn();
-    lc.forEach((c, i) => c.startAvl((i * 1000) / lc.length));
-    let made = 0;
-    let acked = 0;
-    const hashes: Array<{ hash: string; sector: string }> = [];
-    const actTimer = setInterval(() => {
-      const c = lc[Math.floor(Math.random() * lc.length)]!;
-      made += 1;
-      void c.act().then((r) => {
-        if (!r) return;
-        acked += 1;
-        hashes.push({ hash: r.hash, sector: c.opts.sector });
-        pending.set(r.hash, { t0: r.at, waiting: new Set((bySector.get(c.opts.sector) ?? []).filter((x) => x !== c)) });
-      });
-    }, 200);
-    let calls = 0;
-    const callTimer = setInterval(() => {
-      const beats = Object.keys(dept.beats);
-      void st.postCall(beats[calls++ % beats.length]!).catch(() => undefined);
-    }, 1000);
-    const rows: Array<Array<string | number>> = [];
-    const t0 = Date.now();
-    for (let m = 1; m <= minutes; m++) {
-      lat.length = 0;
-      avl.length = 0;
-      await sleep(Math.max(0, t0 + m * 60_000 - Date.now()));
-      for (const [h, p] of pending) if (now() - p.t0 > 60_000) pending.delete(h); // stalled ones: counted below
-      rows.push([m, rss(st.precinct.child.pid).toFixed(1), rss(v.child.child.pid).toFixed(1), (process.memoryUsage().rss / MB).toFixed(0), lat.length, median(lat).toFixed(1), quantile(lat, 0.99).toFixed(1), median(avl).toFixed(1), quantile(avl, 0.99).toFixed(1), pending.size]);
-      log(`soak minute ${m}/${minutes}: ${rows[rows.length - 1]!.join(' | ')}`);
-    }
-    clearInterval(actTimer);
-    clearInterval(callTimer);
-    for (const c of lc) c.stopAvl();
-    let converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
-    if (!converged) {
-      await heal(lc);
-      converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
-    }
-    const present = presentEverywhere(lc, hashes);
-    const up = alive(st.precinct.child) && alive(v.child.child);
-    const first = rows[0]!;
-    const last = rows[rows.length - 1]!;
-    await killGroup(v.child.child, 'SIGTERM');
-    return {
-      result: {
-        drill: `soak ${minutes} min, ${n} cars + 1 real vehicle`,
-        made,
-        acked,
-        present,
-        ok: up && present === acked,
-        figures: `start→end: precinct RSS ${first[1]}→${last[1]} MiB, vehicle RSS ${first[2]}→${last[2]} MiB, change med ${first[5]}→${last[5]} ms, p99 ${first[6]}→${last[6]} ms; CAD calls ${calls}; all present after ${converged ? 'convergence' : 'timeout'}`,
-      },
-      table: {
-        title: `Soak: ${n} lightweight cars + 1 real vehicle, ${minutes} min (per minute)`,
-        columns: ['minute', 'precinct RSS MiB', 'vehicle RSS MiB', 'cars process RSS MiB', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
-        rows,
-        notes: ['5 status changes/s fleet-wide, 1 CAD call/s, 1 Hz AVL per car; latency car→precinct→every other car of the sector'],
-      },
-    };
-  } finally {
-    await Promise.all(lc.map((c) => c.stop()));
-    await st.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cut-seconds': { type: 'string' }, 'soak-cars': { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      'soak-minutes': { type: 'string' },
+      'soak-day-minutes': { type: 'string' },
+      'soak-calls': { type: 'string' },
+      'cut-seconds': { type: 'string' },
+      'soak-cars': { type: 'string' },
+    },
     strict: true,
   });
   const quick = values.quick === true;
@@ -656,6 +507,11 @@ async function main(): Promise<void> {
   const soakMinutes = Number(values['soak-minutes'] ?? (quick ? 1 : 2));
   const cutS = Number(values['cut-seconds'] ?? (quick ? 20 : 90));
   const soakCars = Number(values['soak-cars'] ?? 200);
+  const soakDay = Number(values['soak-day-minutes'] ?? (quick ? 0.5 : 2));
+  const soakCalls = Number(values['soak-calls'] ?? 20);
+  for (const [flag, n] of [['--soak-minutes', soakMinutes], ['--soak-cars', soakCars], ['--soak-day-minutes', soakDay], ['--soak-calls', soakCalls], ['--cut-seconds', cutS]] as const) {
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${String(n)}`);
+  }
   const dept = await loadDepartment(SAMPLE_DEPARTMENT);
   const results: DrillResult[] = [];
   const tables: BenchTable[] = [];
@@ -663,9 +519,9 @@ async function main(): Promise<void> {
   const attempt = async (name: string, fn: () => Promise<DrillResult>) => {
     log(`${name}: start`);
     try {
-      hellos = 0;
+      healed.cars = 0;
       const r = await fn();
-      if (hellos > 0 && name !== 'stall') r.figures += `; converged only after a hello to ${hellos} car(s) (sync stall)`;
+      if (healed.cars > 0 && name !== 'stall') r.figures += `; converged only after a hello to ${healed.cars} car(s) (sync stall)`;
       results.push(r);
     } catch (err) {
       results.push({ drill: name, made: 0, acked: 0, present: 0, ok: false, figures: `FAILED: ${(err as Error).message.slice(0, 300)}` });
@@ -686,7 +542,7 @@ async function main(): Promise<void> {
     if (want('malformed')) await attempt('malformed', () => drillMalformed(dept, quick ? 500 : 2000));
     if (want('soak')) {
       await attempt('soak', async () => {
-        const s = await drillSoak(dept, soakCars, soakMinutes);
+        const s = await drillSoak(dept, { cars: soakCars, minutes: soakMinutes, dayMinutes: soakDay, callsPerSectorDay: soakCalls });
         tables.push(s.table);
         return s.result;
       });
