@@ -65,3 +65,24 @@ export async function heal(cars: LightCar[]): Promise<void> {
   // A stalled exchange (docs/performance.md, "Sync stall") is healed by a hello, as a reconnect does.
   for (const c of cars) await c.hello();
 }
+
+export interface Growth {
+  mid: number;
+  last: number;
+  growth: number;
+  flat: boolean;
+}
+
+/**
+ * Growth from the middle sample to the last: a leak keeps growing there, a warm-up (V8 sizing its
+ * heap, malloc keeping the pages of a first burst) does not. Flat: at most 16 MiB or 10 % (a V8 heap
+ * settles in steps of a few MiB, an arena in steps of 1-2 %). A series with no figure is not flat.
+ */
+export function secondHalf(series: number[]): Growth {
+  const mid = series[Math.floor((series.length - 1) / 2)] ?? NaN;
+  const last = series[series.length - 1] ?? NaN;
+  const growth = last - mid;
+  return { mid, last, growth, flat: growth <= Math.max(16, mid * 0.1) };
+}
+
+export const showGrowth = (name: string, g: Growth): string => `${name} ${g.mid.toFixed(0)}→${g.last.toFixed(0)} (${g.growth >= 0 ? '+' : ''}${g.growth.toFixed(0)})`;

@@ -16,15 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import * as A from '@automerge/automerge';
-import mqtt from 'mqtt';
 import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
 import { loadDepartment, type Department } from '../daemon/department.js';
 import { LightCar } from '../bench/county-car.js';
 import { freePort, killGroup, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
 import { printTable, type BenchTable } from '../bench/table.js';
-import { LinkProxy, PRECINCT, Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
+import { LinkProxy, Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 import { drillSoak } from './soak.js';
-import { alive, fleet, heal, healed, lightFleet, log, MB, presentEverywhere, rss, waitFor, type DrillResult } from './common.js';
+import { drillMalformed } from './malformed.js';
+import { alive, fleet, heal, healed, lightFleet, log, presentEverywhere, rss, waitFor, type DrillResult } from './common.js';
 
 const run = promisify(execFile);
 
@@ -347,99 +347,6 @@ async function drillClock(dept: Department): Promise<DrillResult> {
   }
 }
 
-async function drillMalformed(dept: Department, messages: number): Promise<DrillResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-bad-'));
-  const sector = 'B';
-  const beat = dept.sectors[sector]!.beats[0]!;
-  const car: CarEntry = { vehicleId: 'VBAD', unitId: 'UBAD', sector };
-  const evil: CarEntry = { vehicleId: 'VEVIL', unitId: 'UEVIL', sector };
-  const st = await startStation(dir, dept, [car, evil], { broker: 'aedes' });
-  // Real gpsd fed garbled NMEA by gpsfake, as the car's GPS.
-  const nmea = join(dir, 'garbled.nmea');
-  const lines: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    const r = Math.random();
-    if (r < 0.3) lines.push(`$GPRMC,12${String(i % 60).padStart(2, '0')}00,A,4736.0,N,12220.0,W,0.0,0.0,271126,,,A*00`);
-    else if (r < 0.6) lines.push(Buffer.from(Array.from({ length: 20 + Math.floor(Math.random() * 200) }, () => 32 + Math.floor(Math.random() * 95))).toString());
-    else if (r < 0.8) lines.push(`$GPGGA,${'9'.repeat(Math.floor(Math.random() * 300))}*ZZ`);
-    else lines.push('$GPGSV,3,1,12,,,,,,,,,,,,,,,,*7F');
-  }
-  await writeFile(nmea, lines.join('\r\n') + '\r\n');
-  const gpsPort = await freePort();
-  const { spawn } = await import('node:child_process');
-  const gpsfake = spawn('gpsfake', ['-q', '-1', '-c', '0.02', '-P', String(gpsPort), '-l', nmea], { detached: true, stdio: 'ignore' });
-  const lc: LightCar[] = [];
-  try {
-    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort(), gps: { kind: 'gpsd', port: gpsPort } });
-    const v = await startVehicle(cfg);
-    const screen = new Screen(v.url);
-    await screen.signOn();
-    const callId = await st.postCall(beat, 'DRILL-BAD');
-    const pPid = st.precinct.child.pid;
-    const vPid = v.child.child.pid;
-    const rss0 = [rss(pPid), rss(vPid)];
-    // MQTT: an authenticated car publishing garbage on every topic, its own and others'.
-    const c = mqtt.connect(st.brokerUrl, { clientId: evil.vehicleId, username: evil.vehicleId, password: st.secret, protocolVersion: 4, reconnectPeriod: 500 });
-    await new Promise<void>((r) => c.once('connect', () => r()));
-    const topicsOf = [
-      `mdt/v1/sync/${sector}/${evil.vehicleId}/precinct-${PRECINCT}`,
-      `mdt/v1/sync/${sector}/${car.vehicleId}/precinct-${PRECINCT}`,
-      `mdt/v1/sync/${sector}/${evil.vehicleId}/${car.vehicleId}`,
-      `mdt/v1/avl/${sector}/${evil.unitId}`,
-      `mdt/v1/presence/${sector}/${evil.unitId}`,
-      `mdt/v1/alert/${sector}/${evil.unitId}`,
-      `mdt/v1/roster/${sector}/${PRECINCT}`,
-      `mdt/v1/avl/C/${evil.unitId}`,
-      'mdt/v1/x/y',
-      '$SYS/broker',
-    ];
-    let sentMqtt = 0;
-    for (let i = 0; i < messages; i++) {
-      const size = i % 50 === 0 ? 5 * MB : Math.floor(Math.random() * 2000);
-      const payload = i % 3 === 0 ? Buffer.from(JSON.stringify({ v: 1, unit: evil.unitId, state: 'online', at: 'x'.repeat(size % 300) })) : Buffer.from(Array.from({ length: size % 4096 }, () => Math.floor(Math.random() * 256)));
-      const big = size > MB ? Buffer.alloc(size, 7) : payload;
-      c.publish(topicsOf[i % topicsOf.length]!, big, { qos: (i % 2) as 0 | 1 });
-      sentMqtt += 1;
-      if (i % 50 === 0) await sleep(10);
-    }
-    // HTTP: bad bodies at the precinct API and the car's screen API.
-    const bad = ['', '{', 'null', '[]', '{"type":1}', JSON.stringify({ type: 'x', priority: 9, address: 'a', beat }), 'x'.repeat(3 * MB), JSON.stringify({ text: 'y'.repeat(10_000) })];
-    let http = 0;
-    let http5xx = 0;
-    for (let i = 0; i < 200; i++) {
-      const body = bad[i % bad.length]!;
-      const r1 = await fetch(new URL('/api/v1/calls', st.apiUrl), { method: 'POST', headers: { authorization: `Bearer ${st.token}`, 'content-type': 'application/json' }, body }).catch(() => undefined);
-      const r2 = await screen.post(i % 2 ? '/api/status' : `/api/calls/${callId}/notes`, undefined, body).catch(() => undefined);
-      for (const r of [r1, r2]) {
-        http += 1;
-        if (!r || r.status >= 500) http5xx += 1;
-        await r?.arrayBuffer().catch(() => undefined);
-      }
-    }
-    c.end(true);
-    await sleep(3000);
-    // Still serving: one good note goes through end to end.
-    const okNote = await screen.post(`/api/calls/${callId}/notes`, { text: 'after-garbage' });
-    const reached = await waitFor(async () => ((await st.board(sector)).calls[callId]?.notes ?? []).some((n) => n.text === 'after-garbage'), 20_000);
-    const rss1 = [rss(pPid), rss(vPid)];
-    const up = alive(st.precinct.child) && alive(v.child.child);
-    await killGroup(v.child.child, 'SIGTERM');
-    return {
-      drill: 'malformed input: MQTT garbage, bad HTTP bodies, garbled NMEA into gpsd',
-      made: 1,
-      acked: okNote.status === 200 ? 1 : 0,
-      present: reached ? 1 : 0,
-      ok: up && reached && http5xx === 0 && rss1[0]! - rss0[0]! < 100 && rss1[1]! - rss0[1]! < 100,
-      figures: `MQTT messages ${sentMqtt} (1 in 50 of 5 MiB); HTTP bad requests ${http}, 5xx/failed ${http5xx}; NMEA lines ${lines.length}; processes up: ${up}; RSS precinct ${rss0[0]!.toFixed(0)}→${rss1[0]!.toFixed(0)} MiB, vehicle ${rss0[1]!.toFixed(0)}→${rss1[1]!.toFixed(0)} MiB`,
-    };
-  } finally {
-    await Promise.all(lc.map((x) => x.stop()));
-    await killGroup(gpsfake);
-    await st.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /**
  * Sign-on storm: N cars connect in batches and sign on at once (two changes each), as at a shift
  * change. Counts cars whose heads still differ from their sector's after 20 s, and whether a hello
@@ -539,7 +446,13 @@ async function main(): Promise<void> {
     if (want('partition')) await attempt('partition', () => drillPartition(dept, cutS));
     if (want('disk')) await attempt('disk', () => drillDisk(dept));
     if (want('clock')) await attempt('clock', () => drillClock(dept));
-    if (want('malformed')) await attempt('malformed', () => drillMalformed(dept, quick ? 500 : 2000));
+    if (want('malformed')) {
+      await attempt('malformed', async () => {
+        const m = await drillMalformed(dept, quick ? 6 : 12);
+        tables.push(m.table);
+        return m.result;
+      });
+    }
     if (want('soak')) {
       await attempt('soak', async () => {
         const s = await drillSoak(dept, { cars: soakCars, minutes: soakMinutes, dayMinutes: soakDay, callsPerSectorDay: soakCalls });

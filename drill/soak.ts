@@ -18,7 +18,7 @@ import type { BenchTable } from '../bench/table.js';
 import type { Department } from '../daemon/department.js';
 import { docIdOf } from '../sync/board.js';
 import { FileDocStore } from '../sync/doc-store.js';
-import { alive, fleet, heal, lightFleet, log, MB, now, rss, waitFor, type DrillResult } from './common.js';
+import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
 import { GcTrace } from './gc-trace.js';
 import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 
@@ -40,15 +40,6 @@ const SERVICE_SIM_MIN = 45;
 
 interface Made extends CarChange {
   sector: string;
-}
-
-/** Growth over the second half of the run: a leak keeps growing there, a warm-up does not. */
-function secondHalf(series: number[]): { mid: number; last: number; growth: number; flat: boolean } {
-  const mid = series[Math.floor((series.length - 1) / 2)] ?? NaN;
-  const last = series[series.length - 1] ?? NaN;
-  const growth = last - mid;
-  // 16 MiB or 10 %: a V8 heap settles in steps of a few MiB, an arena in steps of 1-2 %.
-  return { mid, last, growth, flat: growth <= Math.max(16, mid * 0.1) };
 }
 
 export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ result: DrillResult; table: BenchTable }> {
@@ -266,11 +257,10 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       vehicleHeap: secondHalf(series.vehicleHeap),
       bench: secondHalf(series.bench),
     };
-    const flat = Object.values(mem).every((x) => x.flat || Number.isNaN(x.growth));
+    const flat = Object.values(mem).every((x) => x.flat);
     const half = Math.floor(series.med.length / 2);
     const medFirst = median(series.med.slice(1, half)); // minute 1 is the warm-up
     const medSecond = median(series.med.slice(half));
-    const show = (name: string, x: ReturnType<typeof secondHalf>) => `${name} ${x.mid.toFixed(0)}→${x.last.toFixed(0)} (${x.growth >= 0 ? '+' : ''}${x.growth.toFixed(0)})`;
     const perSectorDay = (n: number) => (n / sectors.length / ((o.minutes * 60_000) / dayMs)).toFixed(0);
     return {
       result: {
@@ -280,7 +270,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         present: atPrecinct,
         ok: up && converged && atPrecinct === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
         figures:
-          `second half, MiB (mid→last): ${show('precinct RSS', mem.station)}, ${show('heap after GC', mem.stationHeap)}; ${show('vehicle RSS', mem.vehicle)}, ${show('heap after GC', mem.vehicleHeap)}; ${show('cars process RSS', mem.bench)}; flat: ${flat}` +
+          `second half, MiB (mid→last): ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls}, assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
           `; at the precinct ${atPrecinct}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing}, processes up ${up}`,
