@@ -5,8 +5,6 @@
 const MARK_COMPACT = /: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
 
 export class GcTrace {
-  /** Heap used (MiB) after each full collection since the last take(). */
-  private window: number[] = [];
   private last: number | undefined;
   fullGcs = 0;
 
@@ -14,19 +12,12 @@ export class GcTrace {
   line(text: string): void {
     const m = MARK_COMPACT.exec(text);
     if (!m) return;
-    const after = Number(m[1]);
-    this.window.push(after);
-    this.last = after;
+    this.last = Number(m[1]);
     this.fullGcs += 1;
   }
 
-  /**
-   * The smallest heap after a full GC since the previous call (the floor the process returned
-   * to), or the last one seen when no full GC ran meanwhile; NaN before the first.
-   */
-  take(): number {
-    const w = this.window;
-    this.window = [];
-    return w.length > 0 ? Math.min(...w) : (this.last ?? NaN);
+  /** Heap used (MiB) after the latest full GC; NaN before the first. */
+  heapAfterGc(): number {
+    return this.last ?? NaN;
   }
 }

@@ -77,8 +77,8 @@ export async function drillMalformed(dept: Department, rounds: number): Promise<
     const rows: Array<Array<string | number>> = [];
     const series = { station: [] as number[], stationHeap: [] as number[], vehicle: [] as number[], vehicleHeap: [] as number[] };
     const sample = (round: number | string) => {
-      const p = { rss: rss(pPid), heap: stationGc.take() };
-      const ve = { rss: rss(vPid), heap: vehicleGc.take() };
+      const p = { rss: rss(pPid), heap: stationGc.heapAfterGc() };
+      const ve = { rss: rss(vPid), heap: vehicleGc.heapAfterGc() };
       rows.push([round, p.rss.toFixed(0), p.heap.toFixed(0), stationGc.fullGcs, ve.rss.toFixed(0), ve.heap.toFixed(0), vehicleGc.fullGcs, sentMqtt, http]);
       return { p, ve };
     };
@@ -136,7 +136,7 @@ export async function drillMalformed(dept: Department, rounds: number): Promise<
         columns: ['round', 'precinct RSS MiB', 'precinct heap MiB', 'precinct full GCs', 'vehicle RSS MiB', 'vehicle heap MiB', 'vehicle full GCs', 'MQTT sent', 'HTTP sent'],
         rows,
         notes: [
-          'heap = V8 heap used after the smallest full GC (Mark-Compact, --trace-gc) since the previous row; full GCs = count since start',
+          'heap = V8 heap used after the latest full GC (Mark-Compact, --trace-gc); full GCs = count since start',
           'pass: growth from the middle round to the last is at most 16 MiB or 10 %, for RSS and heap of both processes (a first-round jump from the first 5 MiB payloads is allowed; growth that continues is not)',
         ],
       },

@@ -7,7 +7,7 @@
 //   npm run drill -- --only kill,partition     a subset: stall, kill, broker, partition, disk, clock, malformed, soak
 //   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
 //   npm run drill -- --soak-day-minutes 2      real minutes per simulated service day (default 2; quick 0.5)
-//   npm run drill -- --soak-calls 20           CAD calls per sector per simulated day (default 20)
+//   npm run drill -- --soak-calls 20           CAD calls per sector per simulated day (default 20; quick 5)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -414,8 +414,9 @@ async function main(): Promise<void> {
   const soakMinutes = Number(values['soak-minutes'] ?? (quick ? 1 : 2));
   const cutS = Number(values['cut-seconds'] ?? (quick ? 20 : 90));
   const soakCars = Number(values['soak-cars'] ?? 200);
+  // Quick: shorter days with fewer calls a day, so that calls reach the station at the same rate.
   const soakDay = Number(values['soak-day-minutes'] ?? (quick ? 0.5 : 2));
-  const soakCalls = Number(values['soak-calls'] ?? 20);
+  const soakCalls = Number(values['soak-calls'] ?? (quick ? 5 : 20));
   for (const [flag, n] of [['--soak-minutes', soakMinutes], ['--soak-cars', soakCars], ['--soak-day-minutes', soakDay], ['--soak-calls', soakCalls], ['--cut-seconds', cutS]] as const) {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${String(n)}`);
   }

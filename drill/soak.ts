@@ -166,9 +166,10 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     // The day's end: the Watch Commander's cut, sector by sector.
     let cuts = 0;
     let cutFailures = 0;
+    let cutting: Promise<void> = Promise.resolve();
     timers.push(
       setInterval(() => {
-        void (async () => {
+        cutting = (async () => {
           for (const s of sectors) {
             try {
               const cut = await st.cutEpoch(s, 'end of simulated service day');
@@ -198,8 +199,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       }
       const bCalls = Object.keys((await st.board(sector).catch(() => ({ calls: {} }))).calls).length;
       const held = lc.reduce((n, c) => n + 1 + c.epochs.pendingDocIds().length, 0);
-      const p = { rss: rss(st.precinct.child.pid), heap: stationGc.take() };
-      const ve = { rss: rss(v.child.child.pid), heap: vehicleGc.take() };
+      const p = { rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc() };
+      const ve = { rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
       const mem = process.memoryUsage();
       series.station.push(p.rss);
       series.stationHeap.push(p.heap);
@@ -230,6 +231,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     }
     for (const t of timers) clearInterval(t);
     for (const c of lc) c.stopAvl();
+    await cutting; // a day's cut still running decides which epochs are the last
 
     // Every change of the sectors' live epochs at every car of the sector; closed epochs left
     // behind by every car (the precinct holds all of them); then, station stopped, every
@@ -243,12 +245,14 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       await heal(lc);
       converged = await waitFor(settled, 30_000);
     }
-    const trailing = lc.reduce((n, c) => n + c.epochs.pendingDocIds().length, 0);
+    const trailing = lc.flatMap((c) => c.epochs.pendingDocIds().map((d) => `${c.opts.vehicleId}:${d}`));
+    if (trailing.length > 0) log(`soak: epochs still held besides the live one: ${trailing.slice(0, 20).join(' ')}`);
     const up = alive(st.precinct.child) && alive(v.child.child);
     await killGroup(v.child.child, 'SIGTERM');
     await Promise.all(lc.map((c) => c.stop()));
     await st.stop();
     const atPrecinct = await countAtPrecinct(st.stateDir, made);
+    if (atPrecinct.missing.length > 0) log(`soak: not at the precinct (epoch: count): ${JSON.stringify(Object.fromEntries([...byDoc(atPrecinct.missing)].map(([d, ms]) => [d, ms.length])))}`);
 
     const mem = {
       station: secondHalf(series.station),
@@ -267,13 +271,13 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         drill: `soak ${o.minutes} min (${((o.minutes * 60_000) / dayMs).toFixed(1)} simulated days), ${o.cars} cars + 1 real vehicle`,
         made: attempts,
         acked: made.length,
-        present: atPrecinct,
-        ok: up && converged && atPrecinct === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
+        present: atPrecinct.present,
+        ok: up && converged && atPrecinct.present === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
         figures:
           `second half, MiB (mid→last): ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls}, assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
-          `; at the precinct ${atPrecinct}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing}, processes up ${up}`,
+          `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
       },
       table: {
         title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
@@ -284,7 +288,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
             `each call assigned by hand via the API to a free unit of its sector, accepted after ${ACCEPT_SIM_MIN} and cleared after ${SERVICE_SIM_MIN} simulated minutes (${((ACCEPT_SIM_MIN * simMin) / 1000).toFixed(2)} s, ${((SERVICE_SIM_MIN * simMin) / 1000).toFixed(2)} s real)`,
           `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (status toggles, a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting accepts and clears), 1 Hz AVL per car`,
           `the daily cut at each simulated day's end through the Watch Commander's POST /api/v1/sectors/:sector/epoch/cut (the nightly cron's rollover); keepClosedHours = 1 simulated day, archive check every 3 simulated hours; cars follow with sync/car-epochs.ts and drop a closed epoch once the precinct holds all of it`,
-          'heap = V8 heap used after the smallest full GC of the minute (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
+          'heap = V8 heap used after the latest full GC (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
         ],
       },
     };
@@ -296,24 +300,29 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
   }
 }
 
+function byDoc(made: Made[]): Map<string, Made[]> {
+  const out = new Map<string, Made[]>();
+  for (const m of made) out.set(m.docId, [...(out.get(m.docId) ?? []), m]);
+  return out;
+}
+
 /** Acknowledged changes the stopped station holds, each in the epoch document it was made in. */
-async function countAtPrecinct(stateDir: string, made: Made[]): Promise<number> {
+async function countAtPrecinct(stateDir: string, made: Made[]): Promise<{ present: number; missing: Made[] }> {
   const stores = [new FileDocStore(join(stateDir, 'boards')), new FileDocStore(join(stateDir, 'archive'))];
-  const byDoc = new Map<string, Made[]>();
-  for (const m of made) byDoc.set(m.docId, [...(byDoc.get(m.docId) ?? []), m]);
-  let n = 0;
-  for (const [docId, ms] of byDoc) {
+  const missing: Made[] = [];
+  for (const [docId, ms] of byDoc(made)) {
     // A closed epoch reopened for a late car is in both; their merge is what the station holds.
     const docs = (await Promise.all(stores.map((s) => s.load(docId)))).filter((d) => d !== undefined);
-    if (docs.length === 0) continue;
-    const doc = docs.reduce((a, b) => A.merge(a, b));
-    n += ms.filter((m) => {
+    const doc = docs.length > 0 ? docs.reduce((a, b) => A.merge(a, b)) : undefined;
+    for (const m of ms) {
+      let held = false;
       try {
-        return A.hasHeads(doc, [m.hash]);
+        held = doc !== undefined && A.hasHeads(doc, [m.hash]);
       } catch {
-        return false;
+        held = false;
       }
-    }).length;
+      if (!held) missing.push(m);
+    }
   }
-  return n;
+  return { present: made.length - missing.length, missing };
 }
