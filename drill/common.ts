@@ -67,22 +67,26 @@ export async function heal(cars: LightCar[]): Promise<void> {
 }
 
 export interface Growth {
-  mid: number;
-  last: number;
+  /** Highest figure of the first and of the second half of the samples. */
+  firstPeak: number;
+  secondPeak: number;
   growth: number;
   flat: boolean;
 }
 
 /**
- * Growth from the middle sample to the last: a leak keeps growing there, a warm-up (V8 sizing its
- * heap, malloc keeping the pages of a first burst) does not. Flat: at most 16 MiB or 10 % (a V8 heap
- * settles in steps of a few MiB, an arena in steps of 1-2 %). A series with no figure is not flat.
+ * Peak of the second half of the samples against the peak of the first half. RSS runs in a saw
+ * tooth (garbage and freed buffers stay resident until a full GC), so two single samples can land
+ * on a tooth and a trough; a leak raises the peaks round after round, a warm-up (V8 sizing its
+ * heap, malloc keeping the pages of a first burst) does not. Flat: at most 16 MiB or 10 % higher.
+ * A series with no figure is not flat.
  */
 export function secondHalf(series: number[]): Growth {
-  const mid = series[Math.floor((series.length - 1) / 2)] ?? NaN;
-  const last = series[series.length - 1] ?? NaN;
-  const growth = last - mid;
-  return { mid, last, growth, flat: growth <= Math.max(16, mid * 0.1) };
+  const h = Math.floor(series.length / 2);
+  const firstPeak = Math.max(...series.slice(0, Math.max(1, h)));
+  const secondPeak = Math.max(...series.slice(h));
+  const growth = secondPeak - firstPeak;
+  return { firstPeak, secondPeak, growth, flat: growth <= Math.max(16, firstPeak * 0.1) };
 }
 
-export const showGrowth = (name: string, g: Growth): string => `${name} ${g.mid.toFixed(0)}→${g.last.toFixed(0)} (${g.growth >= 0 ? '+' : ''}${g.growth.toFixed(0)})`;
+export const showGrowth = (name: string, g: Growth): string => `${name} ${g.firstPeak.toFixed(0)}→${g.secondPeak.toFixed(0)} (${g.growth >= 0 ? '+' : ''}${g.growth.toFixed(0)})`;

@@ -274,7 +274,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         present: atPrecinct.present,
         ok: up && converged && atPrecinct.present === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
         figures:
-          `second half, MiB (mid→last): ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
+          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls}, assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
           `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
