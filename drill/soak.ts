@@ -57,6 +57,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
   const st = await startStation(dir, dept, [...cars, realCar], { broker: 'aedes', gc: stationGc, epochs: { keepClosedHours: o.dayMinutes / 60, archiveCheckMinutes: o.dayMinutes / 8 } });
   const lc: LightCar[] = [];
   const timers: NodeJS.Timeout[] = [];
+  const steps = new Set<NodeJS.Timeout>(); // officers' pending steps on their calls
   try {
     const lat: number[] = [];
     const avl: number[] = [];
@@ -85,10 +86,11 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       responding.add(key);
       const t = setTimeout(() => {
         responding.delete(key);
+        steps.delete(t);
         attempts += 1;
         step().then((r) => track(c, r), () => undefined); // the call moved on meanwhile (cleared, cut)
       }, (a.status === 'dispatched' ? ACCEPT_SIM_MIN : SERVICE_SIM_MIN) * simMin);
-      timers.push(t);
+      steps.add(t);
     };
     for (const c of await lightFleet(st, dept, cars)) {
       lc.push(c);
@@ -229,7 +231,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       ]);
       log(`soak minute ${m}/${o.minutes}: ${rows[rows.length - 1]!.join(' | ')}`);
     }
-    for (const t of timers) clearInterval(t);
+    for (const t of [...timers, ...steps]) clearTimeout(t);
     for (const c of lc) c.stopAvl();
     await cutting; // a day's cut still running decides which epochs are the last
 
@@ -293,7 +295,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       },
     };
   } finally {
-    for (const t of timers) clearInterval(t);
+    for (const t of [...timers, ...steps]) clearTimeout(t);
     await Promise.all(lc.map((c) => c.stop()));
     await st.stop();
     await rm(dir, { recursive: true, force: true });

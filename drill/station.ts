@@ -130,10 +130,19 @@ export async function startStation(dir: string, dept: Department, cars: CarEntry
       return res.status === 200;
     },
     async cutEpoch(sector, reason) {
-      const res = await fetch(new URL(`/api/v1/sectors/${sector}/epoch/cut`, st.apiUrl), {
-        method: 'POST',
-        headers: { authorization: `Bearer ${commanderToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ reason }),
+      const post = () =>
+        fetch(new URL(`/api/v1/sectors/${sector}/epoch/cut`, st.apiUrl), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${commanderToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason }),
+        });
+      // A kept-alive socket the station closed as the request left is the usual "fetch failed":
+      // the request never arrived, so it is sent once more (the error says why if not).
+      const res = await post().catch(async (err: unknown) => {
+        await sleep(200);
+        return post().catch((again: unknown) => {
+          throw new Error(`epoch cut of ${sector}: ${(again as Error).message} (${String((again as Error).cause ?? (err as Error).cause)})`);
+        });
       });
       if (res.status !== 200) throw new Error(`epoch cut of ${sector} refused: ${res.status} ${await res.text()}`);
       return (await res.json()) as Awaited<ReturnType<Station['cutEpoch']>>;
