@@ -1,25 +1,30 @@
 // A "lightweight car" for the county bench and the soak: what a vehicle daemon does on the wire,
 // without its disk, screen or hardware. It is built from the same modules as daemon/vehicle.ts:
-// a SectorReplica (the board, here over an in-memory DocStore: no fsync), the real board
-// operations (upsertUnit, signOn, setUnitStatus), MqttTransport (same subscriptions, will and
-// birth as the car), and PeerSync with the home precinct (hello on every connect). It publishes
+// CarEpochs (the board across epoch cuts, here over an in-memory DocStore: no fsync; it follows
+// the precinct's announced epoch and drops a closed epoch once the precinct holds all of it, as a
+// car does), the real board operations (upsertUnit, signOn, setUnitStatus, acceptCall, clearCall,
+// addNote), MqttTransport (same subscriptions, will and birth as the car), and PeerSync with the
+// home precinct (hello on every connect). It publishes
 // AVL at 1 Hz (QoS 0, retained, as the car's throttle allows for a moving car) and receives
 // its sector's positions, presence and sync. Many of them share one Node process and one event
 // loop, so that process's CPU is part of every latency figure (reported beside them).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as A from '@automerge/automerge';
 import pino from 'pino';
 import * as board from '../sync/board.js';
 import type { SectorBoard } from '../sync/board.js';
-import type { DocStore } from '../sync/doc-store.js';
-import { SectorReplica } from '../sync/replica.js';
+import { CarEpochs, type EpochDocStore } from '../sync/car-epochs.js';
+import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
+import type { SectorReplica } from '../sync/replica.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
 import { PeerSync } from '../sync/peer-sync.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
-import type { OpContext, SectorId, UnitId, VehicleId } from '../sync/schema.js';
+import type { OpContext, UnitId, VehicleId } from '../sync/schema.js';
 
 /** Boards live in memory only: a lightweight car measures the wire, not its disk. */
-export class MemoryDocStore implements DocStore {
+export class MemoryDocStore implements EpochDocStore {
   private readonly docs = new Set<string>();
   /** A lightweight car never reloads: every start is a fresh board, caught up from the precinct. */
   async load(): Promise<SectorBoard | undefined> {
@@ -30,6 +35,9 @@ export class MemoryDocStore implements DocStore {
   }
   async list(): Promise<string[]> {
     return [...this.docs.keys()];
+  }
+  async remove(docId: string): Promise<void> {
+    this.docs.delete(docId);
   }
 }
 
@@ -47,42 +55,46 @@ export interface LightCarOptions {
   onBoardChange?: (car: LightCar) => void;
   /** A position around this point (lon, lat). */
   center: [number, number];
+  /** Where the car records its live epoch (`<vehicleId>.epoch.json`). */
+  stateDir: string;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** A change a car made: its hash, when (epoch ms, sub-ms) and the epoch document it is in. */
+export interface CarChange {
+  hash: string;
+  at: number;
+  docId: string;
+}
+
 export class LightCar {
   readonly replica: SectorReplica;
   readonly transport: MqttTransport;
-  readonly sync: PeerSync<unknown>;
+  readonly epochs: CarEpochs;
   private avlTimer: NodeJS.Timeout | undefined;
   private avlPhase: NodeJS.Timeout | undefined;
   private seq = 0;
   changes = 0;
 
-  private constructor(readonly opts: LightCarOptions, replica: SectorReplica) {
-    this.replica = replica;
-    const { sector, vehicleId, unitId } = opts;
-    const presence = (state: 'online' | 'offline') => JSON.stringify({ v: 1, unit: unitId, vehicle: vehicleId, state, at: Date.now() });
-    this.transport = new MqttTransport({
-      brokers: [{ url: opts.brokerUrl }],
-      clientId: vehicleId,
-      username: vehicleId,
-      password: opts.password,
-      log: silent,
-      subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector), topics.rosterAll(sector)],
-      will: { topic: topics.presence(sector, unitId), payload: presence('offline'), qos: 1, retain: true },
-      birth: () => ({ topic: topics.presence(sector, unitId), payload: presence('online'), qos: 1, retain: true }),
-      backoff: { minMs: 500, maxMs: 5000 },
-    });
-    const home = precinctPeerId(opts.precinct);
-    this.sync = new PeerSync({ replica, publisher: this.transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-') }) as PeerSync<unknown>;
-    this.transport.on('connect', () => void this.sync.hello(home));
+  private constructor(readonly opts: LightCarOptions, transport: MqttTransport, epochs: CarEpochs) {
+    this.transport = transport;
+    this.epochs = epochs;
+    this.replica = epochs.live;
+    const { sector, unitId, precinct } = opts;
+    this.transport.on('connect', () => void this.epochs.hello());
     this.transport.on('message', (topic, payload) => {
       const t = parseTopic(topic);
       if (!t) return;
-      if (t.kind === 'sync') void this.sync.handle(topic, payload);
-      else if (t.kind === 'avl' && t.unit !== unitId && opts.onAvl) {
+      if (t.kind === 'sync') void this.epochs.route(topic, payload);
+      else if (t.kind === 'epoch' && t.precinct === precinct) {
+        try {
+          const a = parseEpochAnnouncement(payload);
+          if (a.sector === sector) void this.epochs.announce(a.epoch);
+        } catch {
+          /* the real car logs and drops it */
+        }
+      } else if (t.kind === 'avl' && t.unit !== unitId && opts.onAvl) {
         // The real car parses with zod (sync/avl.ts parseAvl); JSON.parse here keeps the same
         // per-message allocation without the schema's cost dominating a 500-car process.
         try {
@@ -93,13 +105,45 @@ export class LightCar {
         }
       }
     });
-    if (opts.onBoardChange) replica.on('change', () => opts.onBoardChange!(this));
+    if (opts.onBoardChange) this.replica.on('change', () => opts.onBoardChange!(this));
   }
 
   static async create(opts: LightCarOptions): Promise<LightCar> {
-    const actor = Buffer.from(opts.vehicleId.padEnd(16, '_').slice(0, 16)).toString('hex');
-    const replica = await SectorReplica.open({ store: new MemoryDocStore(), sector: opts.sector as SectorId, epoch: '1', actorId: actor });
-    return new LightCar(opts, replica);
+    const { sector, vehicleId, unitId } = opts;
+    const presence = (state: 'online' | 'offline') => JSON.stringify({ v: 1, unit: unitId, vehicle: vehicleId, state, at: Date.now() });
+    const transport = new MqttTransport({
+      brokers: [{ url: opts.brokerUrl }],
+      clientId: vehicleId,
+      username: vehicleId,
+      password: opts.password,
+      log: silent,
+      subscriptions: [topics.syncInbox(sector, vehicleId), topics.avlAll(sector), topics.presenceAll(sector), topics.alertAll(sector), topics.rosterAll(sector), topics.epochAll(sector)],
+      will: { topic: topics.presence(sector, unitId), payload: presence('offline'), qos: 1, retain: true },
+      birth: () => ({ topic: topics.presence(sector, unitId), payload: presence('online'), qos: 1, retain: true }),
+      backoff: { minMs: 500, maxMs: 5000 },
+    });
+    await mkdir(opts.stateDir, { recursive: true });
+    // Forwarded late edits are the car's own: their context is the car's (a drill may skew its clock).
+    const self: { car?: LightCar } = {};
+    const epochs = await CarEpochs.open({
+      sector,
+      store: new MemoryDocStore(),
+      stateFile: join(opts.stateDir, `${vehicleId}.epoch.json`),
+      initialEpoch: '1',
+      home: precinctPeerId(opts.precinct),
+      makeSync: (replica) => new PeerSync({ replica, publisher: transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-') }) as PeerSync<unknown>,
+      forgetSyncStates: async () => undefined, // sync states live in memory, with their PeerSync
+      ctx: () => self.car!.ctx(),
+      self: { vehicleId, unitId },
+      log: silent,
+    });
+    self.car = new LightCar(opts, transport, epochs);
+    return self.car;
+  }
+
+  /** The live epoch's sync with the home precinct. */
+  get sync(): PeerSync<unknown> {
+    return this.epochs.sync;
   }
 
   ctx(): OpContext {
@@ -121,21 +165,52 @@ export class LightCar {
   }
 
   /**
-   * One officer action (status toggle between available and out of service): resolves with the
-   * hash of the change and when it was made.
+   * One officer action: a status toggle between available and out of service, or, on a call, a
+   * note on it (toggling would leave the call). Resolves with the change's hash, when it was made
+   * and the epoch document it went into.
    */
-  async act(): Promise<{ hash: string; at: number } | undefined> {
+  act(): Promise<CarChange | undefined> {
     const { unitId } = this.opts;
     const u = this.replica.view().units[unitId];
-    if (!u) return undefined;
+    if (!u) return Promise.resolve(undefined);
     this.seq += 1;
+    if (u.callId) {
+      const callId = u.callId;
+      return this.write((d) => board.addNote(d, { callId, text: `update ${this.seq}` }, this.ctx()));
+    }
     const next = u.status === 'available' ? { status: 'out_of_service' as const, reason: `meal ${this.seq}` } : { status: 'available' as const };
-    const doc = await this.replica.update((d) => board.setUnitStatus(d, { unitId, ...next }, this.ctx()));
+    return this.write((d) => board.setUnitStatus(d, { unitId, ...next }, this.ctx()));
+  }
+
+  /** The call this car's unit is on, and where it stands (dispatched, en_route, on_scene). */
+  assignment(): { callId: string; status: string } | undefined {
+    const u = this.replica.view().units[this.opts.unitId];
+    return u?.callId ? { callId: u.callId, status: u.status } : undefined;
+  }
+
+  /** The officer takes the call the unit was dispatched to (en route). */
+  accept(callId: string): Promise<CarChange | undefined> {
+    return this.write((d) => board.acceptCall(d, { callId, unitId: this.opts.unitId }, this.ctx()));
+  }
+
+  /** The officer clears the call (report taken); the unit is available again. */
+  clear(callId: string): Promise<CarChange | undefined> {
+    return this.write((d) => board.clearCall(d, { callId, disposition: 'RPT' }, this.ctx()));
+  }
+
+  private async write(fn: (d: SectorBoard) => SectorBoard): Promise<CarChange | undefined> {
+    const docId = this.replica.docId;
+    const doc = await this.replica.update(fn);
     const at = now();
     const change = A.getLastLocalChange(doc);
     if (!change) return undefined;
     this.changes += 1;
-    return { hash: A.decodeChange(change).hash, at };
+    return { hash: A.decodeChange(change).hash, at, docId };
+  }
+
+  /** On every document it syncs (live, announced, trailing): what a reconnect does. */
+  hello(): Promise<void> {
+    return this.epochs.hello();
   }
 
   has(hash: string): boolean {

@@ -85,8 +85,17 @@ export interface JsonLogChild {
   lines: Array<Record<string, unknown>>;
 }
 
+export interface SpawnCliOptions {
+  keep?: (line: Record<string, unknown>) => boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Flags for node itself (e.g. --trace-gc), before the CLI. */
+  nodeArgs?: string[];
+  /** Every stdout line that is not a JSON log line (what node's own flags print). */
+  onText?: (line: string) => void;
+}
+
 /** Spawns `node dist/daemon/main.js <args>` with JSON logs; keeps warn+ lines and watched ones. */
-export function spawnCli(args: string[], opts: { keep?: (line: Record<string, unknown>) => boolean; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): JsonLogChild {
+export function spawnCli(args: string[], opts: SpawnCliOptions = {}): JsonLogChild {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,6 +117,7 @@ export function spawnCli(args: string[], opts: { keep?: (line: Record<string, un
       try {
         line = JSON.parse(text) as Record<string, unknown>;
       } catch {
+        opts.onText?.(text);
         continue;
       }
       for (const w of waiters.splice(0)) {

@@ -197,7 +197,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       const batch: LightCar[] = [];
       for (const c of cars.slice(i, i + 25)) {
         const beat = dept.sectors[c.sector]!.beats[0]!;
-        const car = await LightCar.create({ ...c, precinct: PRECINCT, brokerUrl, password: secret, center: dept.beats[beat]!.center, onAvl, onBoardChange });
+        const car = await LightCar.create({ ...c, precinct: PRECINCT, brokerUrl, password: secret, center: dept.beats[beat]!.center, stateDir: join(dir, 'cars'), onAvl, onBoardChange });
         car.start();
         batch.push(car);
         liveCars.push(car);

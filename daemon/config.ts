@@ -143,9 +143,11 @@ export const precinctConfigSchema = z
         timeZone: z.string().refine(isTimeZone, 'expected an IANA time zone such as America/Los_Angeles').optional(),
         /** A closed epoch keeps syncing with late cars this long after the cut (or its last late edit), then is archived. */
         keepClosedHours: z.number().positive().max(24 * 30).default(24),
+        /** How often closed epochs are checked against keepClosedHours for archiving. */
+        archiveCheckMinutes: z.number().positive().max(24 * 60).default(10),
       })
       .strict()
-      .default({ rolloverAt: '04:00', keepClosedHours: 24 }),
+      .default({ rolloverAt: '04:00', keepClosedHours: 24, archiveCheckMinutes: 10 }),
     log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
   })
   .strict();

@@ -18,6 +18,7 @@ import type { PrecinctDispatch } from '../dispatch/station.js';
 import * as actions from '../dispatch/operator-actions.js';
 import { ActionError } from '../dispatch/operator-actions.js';
 import * as inboxActions from '../dispatch/inbox-actions.js';
+import { cutEpochNow } from '../dispatch/epoch-actions.js';
 import { createConsole } from '../ui/console/routes.js';
 
 export interface PrecinctApiDeps {
@@ -85,6 +86,7 @@ export const reportSchema = z
     incidentAt: instant,
   })
   .strict();
+export const epochCutSchema = z.object({ reason: z.string().min(1).max(160).describe('why, written to the audit log') }).strict();
 export const readSchema = z.object({ readerId: z.string().regex(ID).describe('the supervisor reading the report') }).strict();
 export const messageSchema = z
   .object({
@@ -182,6 +184,13 @@ export function createPrecinctApi(deps: PrecinctApiDeps): Hono<Env> {
     const st = deps.sectors.get(c.req.param('sector'));
     if (!st) return c.json({ error: 'not_found', field: 'sector', message: 'sector not served by this precinct' }, 404);
     return c.json({ board: st.replica.view(), presence: Object.fromEntries(st.presence), alerts: st.alerts, expected: deps.dispatch.dispatcher.expectations(c.req.param('sector')) });
+  });
+
+  app.post('/api/v1/sectors/:sector/epoch/cut', async (c) => {
+    const input = await body(c, epochCutSchema);
+    const cut = await cutEpochNow(deps.sectors, c.get('operator'), c.req.param('sector'));
+    log.info({ audit: true, operator: c.get('operator').id, ...cut, reason: input.reason }, 'override: sector board epoch cut now');
+    return c.json(cut);
   });
 
   app.post('/api/v1/calls', async (c) => {
@@ -294,6 +303,13 @@ export function openApiDocument(precinct: { id: string; name: string }): Record<
         get: op('A sector board: calls (with history and holds), units, inbox; presence, alerts, units expected on duty', {
           parameters: [{ name: 'sector', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { 200: { description: 'board' }, ...errors },
+        }),
+      },
+      '/api/v1/sectors/{sector}/epoch/cut': {
+        post: op('Cut a sector board\'s epoch now (watch_commander): the nightly cut on demand; open calls, units and unread reports carry over and cars follow', {
+          parameters: [{ name: 'sector', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: json(epochCutSchema),
+          responses: { 200: { description: '{ sector, from, to, carried: { calls, units, reports } }' }, ...errors },
         }),
       },
       '/api/v1/calls': { post: op('Create a call (dispatcher, watch_commander); the policy decides before the answer', { requestBody: json(newCallSchema), responses: { 201: callResponse, ...errors } }) },

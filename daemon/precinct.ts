@@ -299,6 +299,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     sectors: [...sectors.values()].map((st) => st.epochs),
     rolloverAt: config.epochs.rolloverAt,
     timeZone: config.epochs.timeZone,
+    archiveEveryMs: config.epochs.archiveCheckMinutes * 60_000,
     log: log.child({ component: 'epochs' }),
   });
 

@@ -6,6 +6,8 @@
 //   npm run drill -- --quick                   smaller and shorter (about 4 minutes)
 //   npm run drill -- --only kill,partition     a subset: stall, kill, broker, partition, disk, clock, malformed, soak
 //   npm run drill -- --soak-minutes 10         the soak at N = 200 for 10 minutes (default 2; quick 1)
+//   npm run drill -- --soak-day-minutes 2      real minutes per simulated service day (default 2; quick 0.5)
+//   npm run drill -- --soak-calls 20           CAD calls per sector per simulated day (default 20; quick 5)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -14,72 +16,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import * as A from '@automerge/automerge';
-import mqtt from 'mqtt';
 import { SAMPLE_DEPARTMENT } from '../daemon/config.js';
 import { loadDepartment, type Department } from '../daemon/department.js';
 import { LightCar } from '../bench/county-car.js';
-import { freePort, killGroup, median, procSample, quantile, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
+import { freePort, killGroup, sleep, stopAll, type CarEntry } from '../bench/county-procs.js';
 import { printTable, type BenchTable } from '../bench/table.js';
-import { LinkProxy, PRECINCT, Screen, startStation, startVehicle, writeVehicleConfig, type Station } from './station.js';
+import { LinkProxy, Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
+import { drillSoak } from './soak.js';
+import { drillMalformed } from './malformed.js';
+import { alive, fleet, heal, healed, lightFleet, log, presentEverywhere, rss, waitFor, type DrillResult } from './common.js';
 
 const run = promisify(execFile);
-const MB = 2 ** 20;
-const now = (): number => performance.timeOrigin + performance.now();
-
-interface DrillResult {
-  drill: string;
-  made: number;
-  acked: number;
-  present: number;
-  ok: boolean;
-  figures: string;
-}
-
-const log = (s: string) => process.stderr.write(`drill: ${s}\n`);
-const rss = (pid: number | undefined) => (pid === undefined ? NaN : (procSample(pid)?.rss ?? NaN) / MB);
-const alive = (c: { exitCode: number | null; signalCode: string | null }) => c.exitCode === null && c.signalCode === null;
-
-async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return true;
-    if (Date.now() > end) return false;
-    await sleep(250);
-  }
-}
-
-function fleet(dept: Department, n: number, prefix = 'C'): CarEntry[] {
-  const sectors = Object.keys(dept.sectors).sort();
-  return Array.from({ length: n }, (_, i) => ({ vehicleId: `${prefix}${i}`, unitId: `${prefix}U${i}`, sector: sectors[i % sectors.length]! }));
-}
-
-async function lightFleet(st: Station, dept: Department, cars: CarEntry[], url = st.brokerUrl): Promise<LightCar[]> {
-  const out: LightCar[] = [];
-  for (let i = 0; i < cars.length; i += 25) {
-    const batch: LightCar[] = [];
-    for (const c of cars.slice(i, i + 25)) {
-      const car = await LightCar.create({ ...c, precinct: PRECINCT, brokerUrl: url, password: st.secret, center: dept.beats[dept.sectors[c.sector]!.beats[0]!]!.center });
-      car.start();
-      batch.push(car);
-    }
-    await waitFor(() => batch.every((c) => c.transport.isOnline()), 120_000);
-    out.push(...batch);
-  }
-  for (const c of out) await c.signOn();
-  return out;
-}
-
-/** Every car of a sector holds every hash made in it (they reach each other only via the precinct). */
-function presentEverywhere(cars: LightCar[], made: Array<{ hash: string; sector: string }>): number {
-  return made.filter((m) => cars.filter((c) => c.opts.sector === m.sector).every((c) => c.has(m.hash))).length;
-}
-
-let hellos = 0;
-async function heal(cars: LightCar[]): Promise<void> {
-  hellos += cars.length;
-  // A stalled exchange (docs/performance.md, "Sync stall") is healed by a hello, as a reconnect does.
-  for (const c of cars) await c.sync.hello(`precinct-${PRECINCT}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -400,99 +347,6 @@ async function drillClock(dept: Department): Promise<DrillResult> {
   }
 }
 
-async function drillMalformed(dept: Department, messages: number): Promise<DrillResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-bad-'));
-  const sector = 'B';
-  const beat = dept.sectors[sector]!.beats[0]!;
-  const car: CarEntry = { vehicleId: 'VBAD', unitId: 'UBAD', sector };
-  const evil: CarEntry = { vehicleId: 'VEVIL', unitId: 'UEVIL', sector };
-  const st = await startStation(dir, dept, [car, evil], { broker: 'aedes' });
-  // Real gpsd fed garbled NMEA by gpsfake, as the car's GPS.
-  const nmea = join(dir, 'garbled.nmea');
-  const lines: string[] = [];
-  for (let i = 0; i < 400; i++) {
-    const r = Math.random();
-    if (r < 0.3) lines.push(`$GPRMC,12${String(i % 60).padStart(2, '0')}00,A,4736.0,N,12220.0,W,0.0,0.0,271126,,,A*00`);
-    else if (r < 0.6) lines.push(Buffer.from(Array.from({ length: 20 + Math.floor(Math.random() * 200) }, () => 32 + Math.floor(Math.random() * 95))).toString());
-    else if (r < 0.8) lines.push(`$GPGGA,${'9'.repeat(Math.floor(Math.random() * 300))}*ZZ`);
-    else lines.push('$GPGSV,3,1,12,,,,,,,,,,,,,,,,*7F');
-  }
-  await writeFile(nmea, lines.join('\r\n') + '\r\n');
-  const gpsPort = await freePort();
-  const { spawn } = await import('node:child_process');
-  const gpsfake = spawn('gpsfake', ['-q', '-1', '-c', '0.02', '-P', String(gpsPort), '-l', nmea], { detached: true, stdio: 'ignore' });
-  const lc: LightCar[] = [];
-  try {
-    const cfg = await writeVehicleConfig(join(dir, 'car'), { car, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort(), gps: { kind: 'gpsd', port: gpsPort } });
-    const v = await startVehicle(cfg);
-    const screen = new Screen(v.url);
-    await screen.signOn();
-    const callId = await st.postCall(beat, 'DRILL-BAD');
-    const pPid = st.precinct.child.pid;
-    const vPid = v.child.child.pid;
-    const rss0 = [rss(pPid), rss(vPid)];
-    // MQTT: an authenticated car publishing garbage on every topic, its own and others'.
-    const c = mqtt.connect(st.brokerUrl, { clientId: evil.vehicleId, username: evil.vehicleId, password: st.secret, protocolVersion: 4, reconnectPeriod: 500 });
-    await new Promise<void>((r) => c.once('connect', () => r()));
-    const topicsOf = [
-      `mdt/v1/sync/${sector}/${evil.vehicleId}/precinct-${PRECINCT}`,
-      `mdt/v1/sync/${sector}/${car.vehicleId}/precinct-${PRECINCT}`,
-      `mdt/v1/sync/${sector}/${evil.vehicleId}/${car.vehicleId}`,
-      `mdt/v1/avl/${sector}/${evil.unitId}`,
-      `mdt/v1/presence/${sector}/${evil.unitId}`,
-      `mdt/v1/alert/${sector}/${evil.unitId}`,
-      `mdt/v1/roster/${sector}/${PRECINCT}`,
-      `mdt/v1/avl/C/${evil.unitId}`,
-      'mdt/v1/x/y',
-      '$SYS/broker',
-    ];
-    let sentMqtt = 0;
-    for (let i = 0; i < messages; i++) {
-      const size = i % 50 === 0 ? 5 * MB : Math.floor(Math.random() * 2000);
-      const payload = i % 3 === 0 ? Buffer.from(JSON.stringify({ v: 1, unit: evil.unitId, state: 'online', at: 'x'.repeat(size % 300) })) : Buffer.from(Array.from({ length: size % 4096 }, () => Math.floor(Math.random() * 256)));
-      const big = size > MB ? Buffer.alloc(size, 7) : payload;
-      c.publish(topicsOf[i % topicsOf.length]!, big, { qos: (i % 2) as 0 | 1 });
-      sentMqtt += 1;
-      if (i % 50 === 0) await sleep(10);
-    }
-    // HTTP: bad bodies at the precinct API and the car's screen API.
-    const bad = ['', '{', 'null', '[]', '{"type":1}', JSON.stringify({ type: 'x', priority: 9, address: 'a', beat }), 'x'.repeat(3 * MB), JSON.stringify({ text: 'y'.repeat(10_000) })];
-    let http = 0;
-    let http5xx = 0;
-    for (let i = 0; i < 200; i++) {
-      const body = bad[i % bad.length]!;
-      const r1 = await fetch(new URL('/api/v1/calls', st.apiUrl), { method: 'POST', headers: { authorization: `Bearer ${st.token}`, 'content-type': 'application/json' }, body }).catch(() => undefined);
-      const r2 = await screen.post(i % 2 ? '/api/status' : `/api/calls/${callId}/notes`, undefined, body).catch(() => undefined);
-      for (const r of [r1, r2]) {
-        http += 1;
-        if (!r || r.status >= 500) http5xx += 1;
-        await r?.arrayBuffer().catch(() => undefined);
-      }
-    }
-    c.end(true);
-    await sleep(3000);
-    // Still serving: one good note goes through end to end.
-    const okNote = await screen.post(`/api/calls/${callId}/notes`, { text: 'after-garbage' });
-    const reached = await waitFor(async () => ((await st.board(sector)).calls[callId]?.notes ?? []).some((n) => n.text === 'after-garbage'), 20_000);
-    const rss1 = [rss(pPid), rss(vPid)];
-    const up = alive(st.precinct.child) && alive(v.child.child);
-    await killGroup(v.child.child, 'SIGTERM');
-    return {
-      drill: 'malformed input: MQTT garbage, bad HTTP bodies, garbled NMEA into gpsd',
-      made: 1,
-      acked: okNote.status === 200 ? 1 : 0,
-      present: reached ? 1 : 0,
-      ok: up && reached && http5xx === 0 && rss1[0]! - rss0[0]! < 100 && rss1[1]! - rss0[1]! < 100,
-      figures: `MQTT messages ${sentMqtt} (1 in 50 of 5 MiB); HTTP bad requests ${http}, 5xx/failed ${http5xx}; NMEA lines ${lines.length}; processes up: ${up}; RSS precinct ${rss0[0]!.toFixed(0)}→${rss1[0]!.toFixed(0)} MiB, vehicle ${rss0[1]!.toFixed(0)}→${rss1[1]!.toFixed(0)} MiB`,
-    };
-  } finally {
-    await Promise.all(lc.map((x) => x.stop()));
-    await killGroup(gpsfake);
-    await st.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /**
  * Sign-on storm: N cars connect in batches and sign on at once (two changes each), as at a shift
  * change. Counts cars whose heads still differ from their sector's after 20 s, and whether a hello
@@ -541,113 +395,17 @@ async function drillStall(dept: Department, n: number): Promise<DrillResult> {
   }
 }
 
-async function drillSoak(dept: Department, n: number, minutes: number): Promise<{ result: DrillResult; table: BenchTable }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-soak-'));
-  const cars = fleet(dept, n);
-  const sector = 'B';
-  const beat = dept.sectors[sector]!.beats[0]!;
-  const realCar: CarEntry = { vehicleId: 'VSOAK', unitId: 'USOAK', sector };
-  const st = await startStation(dir, dept, [...cars, realCar], { broker: 'aedes' });
-  const lc: LightCar[] = [];
-  try {
-    const lat: number[] = [];
-    const avl: number[] = [];
-    const pending = new Map<string, { t0: number; waiting: Set<LightCar> }>();
-    const bySector = new Map<string, LightCar[]>();
-    for (const c of await lightFleet(st, dept, cars)) {
-      lc.push(c);
-      bySector.set(c.opts.sector, [...(bySector.get(c.opts.sector) ?? []), c]);
-      c.replica.on('change', () => {
-        const t = now();
-        for (const [h, p] of pending) {
-          if (!p.waiting.has(c) || !c.has(h)) continue;
-          p.waiting.delete(c);
-          lat.push(t - p.t0);
-          if (p.waiting.size === 0) pending.delete(h);
-        }
-      });
-    }
-    // AVL latency is sampled on a few cars (all publish; 5 listen), to keep the bookkeeping flat.
-    lc.slice(0, 5).forEach((c) => c.transport.on('message', (topic, payload) => {
-      if (!topic.includes('/avl/')) return;
-      try {
-        avl.push(now() - (JSON.parse(payload.toString()) as { at: number }).at);
-      } catch {
-        /* ignore */
-      }
-    }));
-    const cfg = await writeVehicleConfig(join(dir, 'car'), { car: realCar, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
-    const v = await startVehicle(cfg);
-    const screen = new Screen(v.url);
-    await screen.signOn();
-    lc.forEach((c, i) => c.startAvl((i * 1000) / lc.length));
-    let made = 0;
-    let acked = 0;
-    const hashes: Array<{ hash: string; sector: string }> = [];
-    const actTimer = setInterval(() => {
-      const c = lc[Math.floor(Math.random() * lc.length)]!;
-      made += 1;
-      void c.act().then((r) => {
-        if (!r) return;
-        acked += 1;
-        hashes.push({ hash: r.hash, sector: c.opts.sector });
-        pending.set(r.hash, { t0: r.at, waiting: new Set((bySector.get(c.opts.sector) ?? []).filter((x) => x !== c)) });
-      });
-    }, 200);
-    let calls = 0;
-    const callTimer = setInterval(() => {
-      const beats = Object.keys(dept.beats);
-      void st.postCall(beats[calls++ % beats.length]!).catch(() => undefined);
-    }, 1000);
-    const rows: Array<Array<string | number>> = [];
-    const t0 = Date.now();
-    for (let m = 1; m <= minutes; m++) {
-      lat.length = 0;
-      avl.length = 0;
-      await sleep(Math.max(0, t0 + m * 60_000 - Date.now()));
-      for (const [h, p] of pending) if (now() - p.t0 > 60_000) pending.delete(h); // stalled ones: counted below
-      rows.push([m, rss(st.precinct.child.pid).toFixed(1), rss(v.child.child.pid).toFixed(1), (process.memoryUsage().rss / MB).toFixed(0), lat.length, median(lat).toFixed(1), quantile(lat, 0.99).toFixed(1), median(avl).toFixed(1), quantile(avl, 0.99).toFixed(1), pending.size]);
-      log(`soak minute ${m}/${minutes}: ${rows[rows.length - 1]!.join(' | ')}`);
-    }
-    clearInterval(actTimer);
-    clearInterval(callTimer);
-    for (const c of lc) c.stopAvl();
-    let converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
-    if (!converged) {
-      await heal(lc);
-      converged = await waitFor(() => presentEverywhere(lc, hashes) === hashes.length, 30_000);
-    }
-    const present = presentEverywhere(lc, hashes);
-    const up = alive(st.precinct.child) && alive(v.child.child);
-    const first = rows[0]!;
-    const last = rows[rows.length - 1]!;
-    await killGroup(v.child.child, 'SIGTERM');
-    return {
-      result: {
-        drill: `soak ${minutes} min, ${n} cars + 1 real vehicle`,
-        made,
-        acked,
-        present,
-        ok: up && present === acked,
-        figures: `start→end: precinct RSS ${first[1]}→${last[1]} MiB, vehicle RSS ${first[2]}→${last[2]} MiB, change med ${first[5]}→${last[5]} ms, p99 ${first[6]}→${last[6]} ms; CAD calls ${calls}; all present after ${converged ? 'convergence' : 'timeout'}`,
-      },
-      table: {
-        title: `Soak: ${n} lightweight cars + 1 real vehicle, ${minutes} min (per minute)`,
-        columns: ['minute', 'precinct RSS MiB', 'vehicle RSS MiB', 'cars process RSS MiB', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
-        rows,
-        notes: ['5 status changes/s fleet-wide, 1 CAD call/s, 1 Hz AVL per car; latency car→precinct→every other car of the sector'],
-      },
-    };
-  } finally {
-    await Promise.all(lc.map((c) => c.stop()));
-    await st.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'cut-seconds': { type: 'string' }, 'soak-cars': { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      'soak-minutes': { type: 'string' },
+      'soak-day-minutes': { type: 'string' },
+      'soak-calls': { type: 'string' },
+      'cut-seconds': { type: 'string' },
+      'soak-cars': { type: 'string' },
+    },
     strict: true,
   });
   const quick = values.quick === true;
@@ -656,6 +414,12 @@ async function main(): Promise<void> {
   const soakMinutes = Number(values['soak-minutes'] ?? (quick ? 1 : 2));
   const cutS = Number(values['cut-seconds'] ?? (quick ? 20 : 90));
   const soakCars = Number(values['soak-cars'] ?? 200);
+  // Quick: shorter days with fewer calls a day, so that calls reach the station at the same rate.
+  const soakDay = Number(values['soak-day-minutes'] ?? (quick ? 0.5 : 2));
+  const soakCalls = Number(values['soak-calls'] ?? (quick ? 5 : 20));
+  for (const [flag, n] of [['--soak-minutes', soakMinutes], ['--soak-cars', soakCars], ['--soak-day-minutes', soakDay], ['--soak-calls', soakCalls], ['--cut-seconds', cutS]] as const) {
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${String(n)}`);
+  }
   const dept = await loadDepartment(SAMPLE_DEPARTMENT);
   const results: DrillResult[] = [];
   const tables: BenchTable[] = [];
@@ -663,9 +427,9 @@ async function main(): Promise<void> {
   const attempt = async (name: string, fn: () => Promise<DrillResult>) => {
     log(`${name}: start`);
     try {
-      hellos = 0;
+      healed.cars = 0;
       const r = await fn();
-      if (hellos > 0 && name !== 'stall') r.figures += `; converged only after a hello to ${hellos} car(s) (sync stall)`;
+      if (healed.cars > 0 && name !== 'stall') r.figures += `; converged only after a hello to ${healed.cars} car(s) (sync stall)`;
       results.push(r);
     } catch (err) {
       results.push({ drill: name, made: 0, acked: 0, present: 0, ok: false, figures: `FAILED: ${(err as Error).message.slice(0, 300)}` });
@@ -683,10 +447,16 @@ async function main(): Promise<void> {
     if (want('partition')) await attempt('partition', () => drillPartition(dept, cutS));
     if (want('disk')) await attempt('disk', () => drillDisk(dept));
     if (want('clock')) await attempt('clock', () => drillClock(dept));
-    if (want('malformed')) await attempt('malformed', () => drillMalformed(dept, quick ? 500 : 2000));
+    if (want('malformed')) {
+      await attempt('malformed', async () => {
+        const m = await drillMalformed(dept, quick ? 6 : 12);
+        tables.push(m.table);
+        return m.result;
+      });
+    }
     if (want('soak')) {
       await attempt('soak', async () => {
-        const s = await drillSoak(dept, soakCars, soakMinutes);
+        const s = await drillSoak(dept, { cars: soakCars, minutes: soakMinutes, dayMinutes: soakDay, callsPerSectorDay: soakCalls });
         tables.push(s.table);
         return s.result;
       });

@@ -9,6 +9,8 @@ import { hashPin } from '../sync/roster.js';
 import { newSecret } from '../sync/secret-hash.js';
 import { killGroup, sleep, spawnCli, startMosquitto, writePrecinctState, type CarEntry, type JsonLogChild, type MosquittoProc } from '../bench/county-procs.js';
 import type { Department } from '../daemon/department.js';
+import { OperatorRegistry } from '../daemon/operators.js';
+import type { GcTrace } from './gc-trace.js';
 
 export const PRECINCT = 'N';
 export const BADGE = '4711';
@@ -18,7 +20,10 @@ export interface Station {
   dir: string;
   stateDir: string;
   secret: string;
+  /** A dispatcher's token (CAD). */
   token: string;
+  /** A Watch Commander's token (overrides, the epoch cut). */
+  commanderToken: string;
   brokerUrl: string;
   apiUrl: string;
   sectors: string[];
@@ -31,14 +36,28 @@ export interface Station {
   /** The sector board as the precinct serves it. */
   board(sector: string): Promise<{ calls: Record<string, { notes: Array<{ text: string }> }>; units: Record<string, { status: string }> }>;
   postCall(beat: string, cad?: string): Promise<string>;
+  /** A dispatcher assigns a unit by hand; false when the station refuses (the unit is not available). */
+  assign(callId: string, unitId: string): Promise<boolean>;
+  /** The Watch Commander's "cut this sector's epoch now". */
+  cutEpoch(sector: string, reason: string): Promise<{ from: string; to: string; carried: { calls: number; units: number; reports: number } }>;
 }
 
-export async function startStation(dir: string, dept: Department, cars: CarEntry[], opts: { broker: 'aedes' | 'mosquitto'; mqttPort?: number }): Promise<Station> {
+export interface StationOptions {
+  broker: 'aedes' | 'mosquitto';
+  mqttPort?: number;
+  /** The config's epochs section (e.g. a compressed day's grace and archive check). */
+  epochs?: Record<string, unknown>;
+  /** Started with --trace-gc, its full collections fed here. */
+  gc?: GcTrace;
+}
+
+export async function startStation(dir: string, dept: Department, cars: CarEntry[], opts: StationOptions): Promise<Station> {
   const stateDir = join(dir, 'precinct');
   await mkdir(stateDir, { recursive: true });
   const sectors = Object.keys(dept.sectors).sort();
   const secret = newSecret();
   const { token } = await writePrecinctState(stateDir, PRECINCT, cars, secret);
+  const commanderToken = await (await OperatorRegistry.open(join(stateDir, 'operators.json'))).add('drill-watch-commander', 'watch_commander');
   await writeFile(join(stateDir, 'roster.json'), JSON.stringify({ v: 1, officers: [{ badge: BADGE, name: 'Drill Officer', pinHash: await hashPin(PIN), role: 'officer' }] }));
   const precinctSecret = newSecret();
   const mosquitto = opts.broker === 'mosquitto' ? await startMosquitto(dir, { precinct: PRECINCT, sectors, cars, secret, precinctSecret }) : undefined;
@@ -54,11 +73,13 @@ export async function startStation(dir: string, dept: Department, cars: CarEntry
       mqtt: { host: '127.0.0.1', port: mqttPort, ...(mosquitto ? { external: { url: mosquitto.url, password: precinctSecret } } : {}) },
       api: { host: '127.0.0.1', port: apiPort },
       stateDir,
+      ...(opts.epochs ? { epochs: opts.epochs } : {}),
       log: { level: 'info' },
     }),
   );
+  const gc = opts.gc;
   const launch = async () => {
-    const p = spawnCli(['precinct', '--config', cfg]);
+    const p = spawnCli(['precinct', '--config', cfg], gc ? { nodeArgs: ['--trace-gc'], onText: (l) => gc.line(l) } : {});
     const ready = await p.waitForLog('precinct station ready', 60_000);
     return { p, ready };
   };
@@ -68,6 +89,7 @@ export async function startStation(dir: string, dept: Department, cars: CarEntry
     stateDir,
     secret,
     token,
+    commanderToken,
     brokerUrl: String(ready.brokerUrl),
     apiUrl: String(ready.apiUrl),
     sectors,
@@ -98,6 +120,33 @@ export async function startStation(dir: string, dept: Department, cars: CarEntry
       if (res.status !== 201) throw new Error(`call refused: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     },
+    async assign(callId, unitId) {
+      const res = await fetch(new URL(`/api/v1/calls/${encodeURIComponent(callId)}/assign`, st.apiUrl), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ unitId, reason: 'nearest free unit' }),
+      });
+      await res.arrayBuffer();
+      return res.status === 200;
+    },
+    async cutEpoch(sector, reason) {
+      const post = () =>
+        fetch(new URL(`/api/v1/sectors/${sector}/epoch/cut`, st.apiUrl), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${commanderToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ reason }),
+        });
+      // A kept-alive socket the station closed as the request left is the usual "fetch failed":
+      // the request never arrived, so it is sent once more (the error says why if not).
+      const res = await post().catch(async (err: unknown) => {
+        await sleep(200);
+        return post().catch((again: unknown) => {
+          throw new Error(`epoch cut of ${sector}: ${(again as Error).message} (${String((again as Error).cause ?? (err as Error).cause)})`);
+        });
+      });
+      if (res.status !== 200) throw new Error(`epoch cut of ${sector} refused: ${res.status} ${await res.text()}`);
+      return (await res.json()) as Awaited<ReturnType<Station['cutEpoch']>>;
+    },
   };
   return st;
 }
@@ -125,8 +174,8 @@ export async function writeVehicleConfig(dir: string, o: { car: CarEntry; beat: 
   return file;
 }
 
-export async function startVehicle(configFile: string): Promise<RealVehicle> {
-  const child = spawnCli(['vehicle', '--config', configFile]);
+export async function startVehicle(configFile: string, gc?: GcTrace): Promise<RealVehicle> {
+  const child = spawnCli(['vehicle', '--config', configFile], gc ? { nodeArgs: ['--trace-gc'], onText: (l) => gc.line(l) } : {});
   const ready = await child.waitForLog('vehicle screen ready', 60_000);
   return { child, url: String(ready.url) };
 }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';
 import { docIdOf } from './board.js';
-import type { FileDocStore } from './doc-store.js';
+import type { DocStore } from './doc-store.js';
 import { decodeEnvelope } from './envelope.js';
 import { forwardLateEdits, type ForwardOnly } from './epoch.js';
 import type { Logger } from './logger.js';
@@ -22,9 +22,14 @@ import type { PeerSync } from './peer-sync.js';
 import { EpochReplica, SectorReplica } from './replica.js';
 import type { OpContext, SectorId } from './schema.js';
 
+/** What the car's epochs need of a store: documents it can also drop once they are retired. */
+export interface EpochDocStore extends DocStore {
+  remove(docId: string): Promise<void>;
+}
+
 export interface CarEpochsOptions {
   sector: string;
-  store: FileDocStore;
+  store: EpochDocStore;
   /** Where the live and announced epochs are recorded (atomic writes). */
   stateFile: string;
   /** Epoch of a car that has never heard an announcement. */

@@ -36,6 +36,13 @@ describe('config', () => {
     const p = parseConfig(precinctConfigSchema, { precinct: { id: 'N', name: 'North' } }, 'p.json');
     expect(p.api.host).toBe('127.0.0.1');
     expect(p.mqtt.host).toBe('127.0.0.1');
+    expect(p.epochs).toEqual({ rolloverAt: '04:00', keepClosedHours: 24, archiveCheckMinutes: 10 });
+  });
+
+  it('takes a shorter archive check for epochs kept only briefly, and refuses none at all', () => {
+    const base = { precinct: { id: 'N', name: 'North' } };
+    expect(parseConfig(precinctConfigSchema, { ...base, epochs: { keepClosedHours: 0.05, archiveCheckMinutes: 0.25 } }, 'p.json').epochs).toMatchObject({ rolloverAt: '04:00', archiveCheckMinutes: 0.25 });
+    expect(problem(() => parseConfig(precinctConfigSchema, { ...base, epochs: { archiveCheckMinutes: 0 } }, 'p.json'))).toMatch(/^p\.json: epochs\.archiveCheckMinutes: /);
   });
 
   it('names the field at fault', () => {

@@ -1,0 +1,330 @@
+// The soak (issue 9): N lightweight cars and one real vehicle against the real station, as a
+// compressed model of operation. A simulated service day lasts `dayMinutes` real minutes. Each
+// sector receives `callsPerSectorDay` CAD calls a day; a dispatcher assigns each to a free unit of
+// the sector through the station's API (automatic dispatch needs a schedule, which the drill's
+// station has not); the unit's car accepts it and clears it after a service time counted in
+// simulated minutes. At each simulated day's end the Watch Commander's "cut now" runs the
+// station's real epoch cut on every sector, closed epochs are archived after one simulated day of
+// quiet, and the cars follow the cut with their real epoch code (sync/car-epochs.ts), dropping a
+// closed epoch once the precinct holds all of it. Officer actions (status toggles, notes) and AVL
+// keep real-time rates. Memory and latency are judged over the second half of the run.
+import * as A from '@automerge/automerge';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CarChange, LightCar } from '../bench/county-car.js';
+import { freePort, killGroup, median, quantile, sleep, type CarEntry } from '../bench/county-procs.js';
+import type { BenchTable } from '../bench/table.js';
+import type { Department } from '../daemon/department.js';
+import { docIdOf } from '../sync/board.js';
+import { FileDocStore } from '../sync/doc-store.js';
+import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
+import { GcTrace } from './gc-trace.js';
+import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
+
+export interface SoakOptions {
+  cars: number;
+  minutes: number;
+  /** Real minutes per simulated service day. */
+  dayMinutes: number;
+  /** CAD calls per sector per simulated day. */
+  callsPerSectorDay: number;
+}
+
+const DAY_MIN = 24 * 60;
+/** Fleet-wide officer actions per real second (status toggles; notes while on a call). */
+const ACTS_PER_S = 5;
+/** Simulated minutes from dispatch to the officer accepting, and on the call before clearing. */
+const ACCEPT_SIM_MIN = 3;
+const SERVICE_SIM_MIN = 45;
+
+interface Made extends CarChange {
+  sector: string;
+}
+
+export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ result: DrillResult; table: BenchTable }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mdt-drill-soak-'));
+  const cars = fleet(dept, o.cars);
+  const sectors = Object.keys(dept.sectors).sort();
+  const dayMs = o.dayMinutes * 60_000;
+  const simMin = dayMs / DAY_MIN;
+  const sector = 'B';
+  const beat = dept.sectors[sector]!.beats[0]!;
+  const realCar: CarEntry = { vehicleId: 'VSOAK', unitId: 'USOAK', sector };
+  const stationGc = new GcTrace();
+  const vehicleGc = new GcTrace();
+  // The nightly grace (keepClosedHours: 24) is one simulated day; archiving is checked every 3 simulated hours.
+  const st = await startStation(dir, dept, [...cars, realCar], { broker: 'aedes', gc: stationGc, epochs: { keepClosedHours: o.dayMinutes / 60, archiveCheckMinutes: o.dayMinutes / 8 } });
+  const lc: LightCar[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const steps = new Set<NodeJS.Timeout>(); // officers' pending steps on their calls
+  try {
+    const lat: number[] = [];
+    const avl: number[] = [];
+    let crossed = 0;
+    // Epoch order per sector, from the cuts' answers: a car on a later epoch than a change's has left it.
+    const order = new Map(sectors.map((s) => [s, [docIdOf(s, '1')]]));
+    const rank = (s: string, docId: string) => order.get(s)!.indexOf(docId);
+    const pending = new Map<string, { t0: number; waiting: Set<LightCar>; docId: string }>();
+    const bySector = new Map<string, LightCar[]>();
+    const made: Made[] = [];
+    let attempts = 0;
+    const track = (c: LightCar, r: CarChange | undefined) => {
+      if (!r) return;
+      made.push({ ...r, sector: c.opts.sector });
+      pending.set(r.hash, { t0: r.at, docId: r.docId, waiting: new Set((bySector.get(c.opts.sector) ?? []).filter((x) => x !== c)) });
+    };
+    // The officer's side of a call: accept after a few simulated minutes, clear after the service time.
+    const responding = new Set<string>();
+    const respond = (c: LightCar) => {
+      const a = c.assignment();
+      if (!a) return;
+      const key = `${c.opts.unitId}:${a.callId}:${a.status}`;
+      if (responding.has(key)) return;
+      const step = a.status === 'dispatched' ? () => c.accept(a.callId) : a.status === 'en_route' || a.status === 'on_scene' ? () => c.clear(a.callId) : undefined;
+      if (!step) return;
+      responding.add(key);
+      const t = setTimeout(() => {
+        responding.delete(key);
+        steps.delete(t);
+        attempts += 1;
+        step().then((r) => track(c, r), () => undefined); // the call moved on meanwhile (cleared, cut)
+      }, (a.status === 'dispatched' ? ACCEPT_SIM_MIN : SERVICE_SIM_MIN) * simMin);
+      steps.add(t);
+    };
+    for (const c of await lightFleet(st, dept, cars)) {
+      lc.push(c);
+      bySector.set(c.opts.sector, [...(bySector.get(c.opts.sector) ?? []), c]);
+      c.replica.on('change', () => {
+        const t = now();
+        for (const [h, p] of pending) {
+          if (!p.waiting.has(c)) continue;
+          if (c.replica.docId === p.docId) {
+            if (!c.has(h)) continue;
+            lat.push(t - p.t0);
+          } else if (rank(c.opts.sector, c.replica.docId) > rank(c.opts.sector, p.docId)) {
+            crossed += 1; // switched epochs before it arrived: the cut forwards it under another hash
+          } else continue;
+          p.waiting.delete(c);
+          if (p.waiting.size === 0) pending.delete(h);
+        }
+        respond(c);
+      });
+    }
+    // AVL latency is sampled on a few cars (all publish; 5 listen), to keep the bookkeeping flat.
+    lc.slice(0, 5).forEach((c) =>
+      c.transport.on('message', (topic, payload) => {
+        if (!topic.includes('/avl/')) return;
+        try {
+          avl.push(now() - (JSON.parse(payload.toString()) as { at: number }).at);
+        } catch {
+          /* not a position */
+        }
+      }),
+    );
+    const cfg = await writeVehicleConfig(join(dir, 'car'), { car: realCar, beat, brokerUrl: st.brokerUrl, secret: st.secret, stateDir: join(dir, 'car', 'state'), uiPort: await freePort() });
+    const v = await startVehicle(cfg, vehicleGc);
+    const screen = new Screen(v.url);
+    await screen.signOn();
+    lc.forEach((c, i) => c.startAvl((i * 1000) / lc.length));
+
+    timers.push(
+      setInterval(() => {
+        const c = lc[Math.floor(Math.random() * lc.length)]!;
+        attempts += 1;
+        void c.act().then((r) => track(c, r), () => undefined);
+      }, 1000 / ACTS_PER_S),
+    );
+    // CAD: calls round-robin over the precinct's beats; the dispatcher works its queue each second.
+    const beats = sectors.flatMap((s) => dept.sectors[s]!.beats);
+    const beatSector = new Map(sectors.flatMap((s) => dept.sectors[s]!.beats.map((b) => [b, s] as const)));
+    const queue: Array<{ id: string; sector: string }> = [];
+    let calls = 0;
+    let assigned = 0;
+    timers.push(
+      setInterval(() => {
+        const b = beats[calls++ % beats.length]!;
+        void st.postCall(b).then((id) => queue.push({ id, sector: beatSector.get(b)! }), () => undefined);
+      }, dayMs / (o.callsPerSectorDay * sectors.length)),
+    );
+    let dispatching = false;
+    timers.push(
+      setInterval(() => {
+        if (dispatching) return;
+        dispatching = true;
+        void (async () => {
+          for (const call of queue.splice(0)) {
+            const free = (bySector.get(call.sector) ?? []).filter((c) => {
+              const u = c.replica.view().units[c.opts.unitId];
+              return u?.status === 'available' && !u.callId;
+            });
+            const unit = free[Math.floor(Math.random() * free.length)];
+            if (unit && (await st.assign(call.id, unit.opts.unitId).catch(() => false))) assigned += 1;
+            else queue.push(call); // nobody free yet, or the unit moved on: next pass
+          }
+        })().finally(() => (dispatching = false));
+      }, 1000),
+    );
+    // The day's end: the Watch Commander's cut, sector by sector.
+    let cuts = 0;
+    let cutFailures = 0;
+    let cutting: Promise<void> = Promise.resolve();
+    timers.push(
+      setInterval(() => {
+        cutting = (async () => {
+          for (const s of sectors) {
+            try {
+              const cut = await st.cutEpoch(s, 'end of simulated service day');
+              order.get(s)!.push(docIdOf(s, cut.to));
+              cuts += 1;
+            } catch (err) {
+              cutFailures += 1;
+              log(`soak: ${(err as Error).message}`);
+            }
+          }
+        })();
+      }, dayMs),
+    );
+
+    const rows: Array<Array<string | number>> = [];
+    const series = { station: [] as number[], stationHeap: [] as number[], vehicle: [] as number[], vehicleHeap: [] as number[], bench: [] as number[], med: [] as number[] };
+    const t0 = Date.now();
+    for (let m = 1; m <= o.minutes; m++) {
+      lat.length = 0;
+      avl.length = 0;
+      await sleep(Math.max(0, t0 + m * 60_000 - Date.now()));
+      let stale = 0;
+      for (const [h, p] of pending) {
+        if (now() - p.t0 <= 60_000) continue;
+        stale += 1; // stalled: counted in the column, then no longer waited for
+        pending.delete(h);
+      }
+      const bCalls = Object.keys((await st.board(sector).catch(() => ({ calls: {} }))).calls).length;
+      const held = lc.reduce((n, c) => n + 1 + c.epochs.pendingDocIds().length, 0);
+      const p = { rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc() };
+      const ve = { rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
+      const mem = process.memoryUsage();
+      series.station.push(p.rss);
+      series.stationHeap.push(p.heap);
+      series.vehicle.push(ve.rss);
+      series.vehicleHeap.push(ve.heap);
+      series.bench.push(mem.rss / MB);
+      series.med.push(median(lat));
+      rows.push([
+        m,
+        ((m * 60_000) / dayMs).toFixed(1),
+        cuts,
+        p.rss.toFixed(0),
+        p.heap.toFixed(0),
+        ve.rss.toFixed(0),
+        ve.heap.toFixed(0),
+        (mem.rss / MB).toFixed(0),
+        (mem.heapUsed / MB).toFixed(0),
+        bCalls,
+        held,
+        lat.length,
+        median(lat).toFixed(1),
+        quantile(lat, 0.99).toFixed(1),
+        median(avl).toFixed(1),
+        quantile(avl, 0.99).toFixed(1),
+        stale,
+      ]);
+      log(`soak minute ${m}/${o.minutes}: ${rows[rows.length - 1]!.join(' | ')}`);
+    }
+    for (const t of [...timers, ...steps]) clearTimeout(t);
+    for (const c of lc) c.stopAvl();
+    await cutting; // a day's cut still running decides which epochs are the last
+
+    // Every change of the sectors' live epochs at every car of the sector; closed epochs left
+    // behind by every car (the precinct holds all of them); then, station stopped, every
+    // acknowledged change in the precinct's boards or archive.
+    const finalDoc = (s: string) => order.get(s)!.at(-1)!;
+    const live = made.filter((c) => c.docId === finalDoc(c.sector));
+    const liveEverywhere = () => live.filter((c) => (bySector.get(c.sector) ?? []).every((x) => x.replica.docId === c.docId && x.has(c.hash))).length;
+    const settled = () => liveEverywhere() === live.length && lc.every((c) => c.epochs.pendingDocIds().length === 0);
+    let converged = await waitFor(settled, 60_000);
+    if (!converged) {
+      await heal(lc);
+      converged = await waitFor(settled, 30_000);
+    }
+    const trailing = lc.flatMap((c) => c.epochs.pendingDocIds().map((d) => `${c.opts.vehicleId}:${d}`));
+    if (trailing.length > 0) log(`soak: epochs still held besides the live one: ${trailing.slice(0, 20).join(' ')}`);
+    const up = alive(st.precinct.child) && alive(v.child.child);
+    await killGroup(v.child.child, 'SIGTERM');
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    const atPrecinct = await countAtPrecinct(st.stateDir, made);
+    if (atPrecinct.missing.length > 0) log(`soak: not at the precinct (epoch: count): ${JSON.stringify(Object.fromEntries([...byDoc(atPrecinct.missing)].map(([d, ms]) => [d, ms.length])))}`);
+
+    const mem = {
+      station: secondHalf(series.station),
+      stationHeap: secondHalf(series.stationHeap),
+      vehicle: secondHalf(series.vehicle),
+      vehicleHeap: secondHalf(series.vehicleHeap),
+      bench: secondHalf(series.bench),
+    };
+    const flat = Object.values(mem).every((x) => x.flat);
+    const half = Math.floor(series.med.length / 2);
+    const medFirst = median(series.med.slice(1, half)); // minute 1 is the warm-up
+    const medSecond = median(series.med.slice(half));
+    const perSectorDay = (n: number) => (n / sectors.length / ((o.minutes * 60_000) / dayMs)).toFixed(0);
+    return {
+      result: {
+        drill: `soak ${o.minutes} min (${((o.minutes * 60_000) / dayMs).toFixed(1)} simulated days), ${o.cars} cars + 1 real vehicle`,
+        made: attempts,
+        acked: made.length,
+        present: atPrecinct.present,
+        ok: up && converged && atPrecinct.present === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
+        figures:
+          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
+          `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
+          `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls}, assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
+          `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
+      },
+      table: {
+        title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
+        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        rows,
+        notes: [
+          `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +
+            `each call assigned by hand via the API to a free unit of its sector, accepted after ${ACCEPT_SIM_MIN} and cleared after ${SERVICE_SIM_MIN} simulated minutes (${((ACCEPT_SIM_MIN * simMin) / 1000).toFixed(2)} s, ${((SERVICE_SIM_MIN * simMin) / 1000).toFixed(2)} s real)`,
+          `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (status toggles, a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting accepts and clears), 1 Hz AVL per car`,
+          `the daily cut at each simulated day's end through the Watch Commander's POST /api/v1/sectors/:sector/epoch/cut (the nightly cron's rollover); keepClosedHours = 1 simulated day, archive check every 3 simulated hours; cars follow with sync/car-epochs.ts and drop a closed epoch once the precinct holds all of it`,
+          'heap = V8 heap used after the latest full GC (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
+        ],
+      },
+    };
+  } finally {
+    for (const t of [...timers, ...steps]) clearTimeout(t);
+    await Promise.all(lc.map((c) => c.stop()));
+    await st.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function byDoc(made: Made[]): Map<string, Made[]> {
+  const out = new Map<string, Made[]>();
+  for (const m of made) out.set(m.docId, [...(out.get(m.docId) ?? []), m]);
+  return out;
+}
+
+/** Acknowledged changes the stopped station holds, each in the epoch document it was made in. */
+async function countAtPrecinct(stateDir: string, made: Made[]): Promise<{ present: number; missing: Made[] }> {
+  const stores = [new FileDocStore(join(stateDir, 'boards')), new FileDocStore(join(stateDir, 'archive'))];
+  const missing: Made[] = [];
+  for (const [docId, ms] of byDoc(made)) {
+    // A closed epoch reopened for a late car is in both; their merge is what the station holds.
+    const docs = (await Promise.all(stores.map((s) => s.load(docId)))).filter((d) => d !== undefined);
+    const doc = docs.length > 0 ? docs.reduce((a, b) => A.merge(a, b)) : undefined;
+    for (const m of ms) {
+      let held = false;
+      try {
+        held = doc !== undefined && A.hasHeads(doc, [m.hash]);
+      } catch {
+        held = false;
+      }
+      if (!held) missing.push(m);
+    }
+  }
+  return { present: made.length - missing.length, missing };
+}
