@@ -37,6 +37,8 @@ const ACTS_PER_S = 5;
 /** Simulated minutes from dispatch to the officer accepting, and on the call before clearing. */
 const ACCEPT_SIM_MIN = 3;
 const SERVICE_SIM_MIN = 45;
+/** Simulated minutes a unit stays out of service (a meal) before the officer is available again. */
+const BREAK_SIM_MIN = 30;
 
 interface Made extends CarChange {
   sector: string;
@@ -76,6 +78,16 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     };
     // The officer's side of a call: accept after a few simulated minutes, clear after the service time.
     const responding = new Set<string>();
+    /** An officer's step `simMinutes` simulated minutes from now. */
+    const later = (c: LightCar, simMinutes: number, step: () => Promise<CarChange | undefined>, done?: () => void) => {
+      const t = setTimeout(() => {
+        steps.delete(t);
+        done?.();
+        attempts += 1;
+        step().then((r) => track(c, r), () => undefined); // the call moved on meanwhile (cleared, cut)
+      }, simMinutes * simMin);
+      steps.add(t);
+    };
     const respond = (c: LightCar) => {
       const a = c.assignment();
       if (!a) return;
@@ -84,13 +96,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       const step = a.status === 'dispatched' ? () => c.accept(a.callId) : a.status === 'en_route' || a.status === 'on_scene' ? () => c.clear(a.callId) : undefined;
       if (!step) return;
       responding.add(key);
-      const t = setTimeout(() => {
-        responding.delete(key);
-        steps.delete(t);
-        attempts += 1;
-        step().then((r) => track(c, r), () => undefined); // the call moved on meanwhile (cleared, cut)
-      }, (a.status === 'dispatched' ? ACCEPT_SIM_MIN : SERVICE_SIM_MIN) * simMin);
-      steps.add(t);
+      later(c, a.status === 'dispatched' ? ACCEPT_SIM_MIN : SERVICE_SIM_MIN, step, () => responding.delete(key));
     };
     for (const c of await lightFleet(st, dept, cars)) {
       lc.push(c);
@@ -132,7 +138,14 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       setInterval(() => {
         const c = lc[Math.floor(Math.random() * lc.length)]!;
         attempts += 1;
-        void c.act().then((r) => track(c, r), () => undefined);
+        void c.act().then(
+          (r) => {
+            track(c, r);
+            // Out of service (a meal) lasts a simulated half hour, not the real minutes until this car's next turn.
+            if (r && c.replica.view().units[c.opts.unitId]?.status === 'out_of_service') later(c, BREAK_SIM_MIN, () => c.act());
+          },
+          () => undefined,
+        );
       }, 1000 / ACTS_PER_S),
     );
     // CAD: calls round-robin over the precinct's beats; the dispatcher works its queue each second.
@@ -278,7 +291,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         figures:
           `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
-          `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls}, assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
+          `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls} (${perSectorDay(calls)} per sector per simulated day), assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
           `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
       },
       table: {
@@ -288,7 +301,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         notes: [
           `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +
             `each call assigned by hand via the API to a free unit of its sector, accepted after ${ACCEPT_SIM_MIN} and cleared after ${SERVICE_SIM_MIN} simulated minutes (${((ACCEPT_SIM_MIN * simMin) / 1000).toFixed(2)} s, ${((SERVICE_SIM_MIN * simMin) / 1000).toFixed(2)} s real)`,
-          `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (status toggles, a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting accepts and clears), 1 Hz AVL per car`,
+          `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (out of service for a ${BREAK_SIM_MIN}-simulated-minute meal, or a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting returns, accepts and clears), 1 Hz AVL per car`,
           `the daily cut at each simulated day's end through the Watch Commander's POST /api/v1/sectors/:sector/epoch/cut (the nightly cron's rollover); keepClosedHours = 1 simulated day, archive check every 3 simulated hours; cars follow with sync/car-epochs.ts and drop a closed epoch once the precinct holds all of it`,
           'heap = V8 heap used after the latest full GC (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
         ],
