@@ -55,7 +55,7 @@ export function upsertBeat(doc: SectorBoard, input: UpsertBeatInput, ctx: OpCont
     assessment: prose(p.assessment),
   }));
   if (new Set(plans.map((p) => p.id)).size !== plans.length) throw new BoardError('invalid_input', 'plans: plan ids must be unique', 'plans');
-  return commit(doc, ctx, `upsertBeat ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     if (!d.beats[id]) d.beats[id] = { name: imm(name), characteristics: '', resources: [], crimeProblems: [], plans: {}, updatedAt: ctx.at };
     const beat = d.beats[id];
     if (!beat) return;

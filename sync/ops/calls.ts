@@ -105,7 +105,7 @@ export function createCall(doc: SectorBoard, input: CreateCallInput, ctx: OpCont
   checkCtx(ctx);
   const { id, stored } = validateNewCall(input, ctx);
   if (doc.calls[id]) throw new BoardError('exists', `call ${id} already exists on this board`, 'id');
-  return commit(doc, ctx, `createCall ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.calls[id] = stored;
     d.callLog[logKey(id, ctx.at)] = callEvent(ctx, 'created');
   });
@@ -128,7 +128,7 @@ export function assignUnit(doc: SectorBoard, input: { callId: CallId | string; u
     throw new BoardError('unit_unavailable', `assignUnit: unit ${uid} is ${unit.status}${unit.statusReason ? ` (${unit.statusReason})` : ''}`, 'unitId');
   }
   if (call.assigned.includes(uid)) throw new BoardError('invalid_transition', `assignUnit: unit ${uid} is already on call ${cid}`, 'unitId');
-  return commit(doc, ctx, `assignUnit ${cid} ${uid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     // A unit moved off another open call leaves it explicitly, so that call's roster stays true.
     if (unit.callId && unit.callId !== cid) d.callLog[logKey(unit.callId, ctx.at)] = callEvent(ctx, 'unassigned', { unit: imm(uid), reason: imm(`reassigned to ${cid}`) });
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'assigned', { unit: imm(uid), ...(reason ? { reason: imm(reason) } : {}) });
@@ -147,7 +147,7 @@ export function acceptCall(doc: SectorBoard, input: { callId: CallId | string; u
     throw new BoardError('unit_unavailable', `acceptCall: unit ${uid} is ${unit.status}`, 'unitId');
   }
   if (unit.callId === cid && unit.status !== 'dispatched') throw new BoardError('invalid_transition', `acceptCall: unit ${uid} is already ${unit.status} on call ${cid}`, 'unitId');
-  return commit(doc, ctx, `acceptCall ${cid} ${uid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     if (unit.callId && unit.callId !== cid) d.callLog[logKey(unit.callId, ctx.at)] = callEvent(ctx, 'unassigned', { unit: imm(uid), reason: imm(`took call ${cid}`) });
     // Accepting a held call ends the hold by attaching the unit; no separate release is written.
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'accepted', { unit: imm(uid) });
@@ -170,7 +170,7 @@ export function holdCall(
   const call = requireOpen(doc, cid, 'holdCall');
   if (call.state !== 'pending') throw new BoardError('invalid_transition', `holdCall: call ${cid} is ${call.state}; only a pending call can be held`, 'callId');
   if (uid !== undefined) requireUnit(doc, uid);
-  return commit(doc, ctx, `holdCall ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'held', { until, reason: imm(reason), ...(uid ? { unit: imm(uid) } : {}) });
   });
 }
@@ -182,7 +182,7 @@ export function releaseHold(doc: SectorBoard, input: { callId: CallId | string; 
   requireRole(ctx, 'releaseHold', ['operator', 'policy']);
   const call = requireOpen(doc, cid, 'releaseHold');
   if (call.state !== 'held') throw new BoardError('invalid_transition', `releaseHold: call ${cid} is ${call.state}, not held`, 'callId');
-  return commit(doc, ctx, `releaseHold ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'released', { reason: imm(reason) });
   });
 }
@@ -193,7 +193,7 @@ export function addNote(doc: SectorBoard, input: { callId: CallId | string; text
   const text = reqText('text', input.text, 4000);
   // Notes are allowed on closed calls too: supplements after clearing are routine.
   requireCall(doc, cid);
-  return commit(doc, ctx, `addNote ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'note', { text: imm(text) });
   });
 }
@@ -204,7 +204,7 @@ export function clearCall(doc: SectorBoard, input: { callId: CallId | string; di
   const disposition = reqText('disposition', input.disposition, 32);
   if (!isDisposition(disposition)) fail('disposition', `unknown disposition code ${JSON.stringify(disposition)} (see sync/registries/dispositions.ts)`);
   requireOpen(doc, cid, 'clearCall');
-  return commit(doc, ctx, `clearCall ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'cleared', { disposition: imm(disposition) });
   });
 }
@@ -215,7 +215,7 @@ export function cancelCall(doc: SectorBoard, input: { callId: CallId | string; r
   const reason = reqText('reason', input.reason, 200);
   requireRole(ctx, 'cancelCall', ['operator', 'policy']);
   requireOpen(doc, cid, 'cancelCall');
-  return commit(doc, ctx, `cancelCall ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'cancelled', { reason: imm(reason) });
   });
 }
@@ -292,7 +292,7 @@ export function updateCall(doc: SectorBoard, input: UpdateCallInput, ctx: OpCont
     if (from !== undefined) (was as Record<string, unknown>)[field] = typeof from === 'string' ? imm(from) : from;
   }
   if (changes.length === 0) fail('(update)', `nothing to change: call ${cid} already has every value given`);
-  return commit(doc, ctx, `updateCall ${cid}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'updated', { set, was, reason: imm(describeChanges(changes, reason)) });
   });
 }
@@ -313,7 +313,7 @@ export function transferCall(doc: SectorBoard, input: { callId: CallId | string;
   if (to === txt(doc.sector)) fail('toSector', `call ${cid} is already on the board of sector ${to}`);
   const call = requireOpen(doc, cid, 'transferCall');
   if (call.assigned.length > 0) throw new BoardError('invalid_transition', `transferCall: call ${cid} is being worked by ${call.assigned.join(', ')}; only a call without a unit is transferred`, 'callId');
-  return commit(doc, ctx, `transferCall ${cid} ${to}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.callLog[logKey(cid, ctx.at)] = callEvent(ctx, 'transferred', { sector: imm(to), reason: imm(reason) });
   });
 }
@@ -344,7 +344,7 @@ export function receiveTransfer(doc: SectorBoard, input: ReceiveTransferInput, c
     throw new BoardError('exists', `call ${id} already exists on this board${existing.transferredFrom ? ` (transferred from sector ${existing.transferredFrom.sector})` : ''}`, 'callId');
   }
   stored.transferredFrom = { sector: imm(fromSector), callId: imm(fromCall), at: ctx.at };
-  return commit(doc, ctx, `receiveTransfer ${id} from ${fromSector}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.calls[id] = stored;
     d.callLog[logKey(id, ctx.at)] = callEvent(ctx, 'created', { reason: imm(`transferred from sector ${fromSector}: ${reason}`.slice(0, 200)) });
   });

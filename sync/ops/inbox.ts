@@ -42,7 +42,7 @@ export function deliverReport(doc: SectorBoard, input: DeliverReportInput, ctx: 
     return { kind: r.kind, id: reqId(`recipients[${i}].id`, r.id) };
   });
   if (doc.inbox[id]) throw new BoardError('exists', `report ${id} was already delivered`, 'id');
-  return commit(doc, ctx, `deliverReport ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.inbox[id] = {
       beat: imm(beat),
       ...(callId ? { callId: imm(callId) } : {}),
@@ -80,7 +80,7 @@ export function markRead(doc: SectorBoard, input: MarkReadInput, ctx: OpContext)
   } else if (!report.recipients.some((r) => txt(r.id) === reader)) throw new BoardError('forbidden', `${reader} is not a recipient of report ${rid}`, 'unitId');
   // The first read is the receipt; reading again writes nothing.
   if (typeof report.readBy[reader] === 'number') return doc;
-  return commit(doc, ctx, `markRead ${rid} ${reader}`, (d) => {
+  return commit(doc, ctx, (d) => {
     const r = d.inbox[rid];
     if (r) r.readBy[reader] = ctx.at;
   });
@@ -109,7 +109,7 @@ export function postNotice(doc: SectorBoard, input: PostNoticeInput, ctx: OpCont
   const id = input.id === undefined ? `W-${eventKey(ctx.at)}` : reqId('id', input.id);
   if (doc.inbox[id]) throw new BoardError('exists', `inbox entry ${id} already exists`, 'id');
   const sector = txt(doc.sector) ?? '';
-  return commit(doc, ctx, `postNotice ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     const n: StoredNotice = {
       kind: imm(NOTICE_KIND),
       title: imm(title),

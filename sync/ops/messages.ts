@@ -64,7 +64,7 @@ export function sendMessage(doc: SectorBoard, input: SendMessageInput, ctx: OpCo
   const text = reqText('text', input.text, MESSAGE_MAX_CHARS);
   const id = input.id === undefined ? `M-${eventKey(ctx.at)}` : reqId('id', input.id);
   if (doc.inbox[id]) throw new BoardError('exists', `inbox entry ${id} already exists`, 'id');
-  return commit(doc, ctx, `sendMessage ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     const m: StoredMessage = {
       kind: imm(MESSAGE_KIND),
       from: { kind: imm(from.kind), id: imm(from.id) },
@@ -103,7 +103,7 @@ export function markMessageRead(doc: SectorBoard, input: MarkMessageReadInput, c
   if (!m || txt(m.kind) !== MESSAGE_KIND) throw new BoardError('not_found', `message ${id} is not on this sector's board`, 'messageId');
   if (!m.recipients.some((r) => txt(r.id) === reader)) throw new BoardError('forbidden', `${reader} is not a recipient of message ${id}`, input.dispatch ? 'dispatch' : 'unitId');
   if (typeof m.readBy[reader] === 'number') return doc;
-  return commit(doc, ctx, `markMessageRead ${id} ${reader}`, (d) => {
+  return commit(doc, ctx, (d) => {
     const x = d.inbox[id];
     if (x) x.readBy[reader] = ctx.at;
   });

@@ -55,7 +55,7 @@ export function upsertUnit(doc: SectorBoard, input: UpsertUnitInput, ctx: OpCont
       (officers === undefined || JSON.stringify(existing.officers.map((o) => txt(o))) === JSON.stringify(officers));
     // An unchanged roster entry writes nothing: rosters are re-sent at every shift start.
     if (same) return doc;
-    return commit(doc, ctx, `upsertUnit ${id}`, (d) => {
+    return commit(doc, ctx, (d) => {
       const u = d.units[id];
       if (!u) return;
       if (txt(u.callSign) !== callSign) u.callSign = imm(callSign);
@@ -64,7 +64,7 @@ export function upsertUnit(doc: SectorBoard, input: UpsertUnitInput, ctx: OpCont
       if (officers !== undefined) u.officers = officers.map(imm);
     });
   }
-  return commit(doc, ctx, `upsertUnit ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.units[id] = { callSign: imm(callSign), homeBeat: imm(homeBeat), mode: imm(mode), officers: (officers ?? []).map(imm), createdAt: ctx.at };
   });
 }
@@ -102,7 +102,7 @@ export function signOn(doc: SectorBoard, input: SignOnInput, ctx: OpContext): Se
   if (unit.status !== 'off_duty' && unit.status !== 'available') {
     throw new BoardError('invalid_transition', `unit ${id} is ${unit.status}: sign-on (or crew change) only when off duty or available`, 'unitId');
   }
-  return commit(doc, ctx, `signOn ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.unitLog[logKey(id, ctx.at)] = unitEvent(ctx, 'available', { officers, ...(rider ? { rider } : {}) });
   });
 }
@@ -116,7 +116,7 @@ export function signOff(doc: SectorBoard, input: { unitId: UnitId | string }, ct
   if (unit.callId !== undefined || unit.status === 'emergency') {
     throw new BoardError('invalid_transition', `unit ${id} is ${unit.status}${unit.callId ? ` on call ${unit.callId}` : ''}: clear it before signing off`, 'unitId');
   }
-  return commit(doc, ctx, `signOff ${id}`, (d) => {
+  return commit(doc, ctx, (d) => {
     d.unitLog[logKey(id, ctx.at)] = unitEvent(ctx, 'off_duty', { officers: [] });
   });
 }
@@ -142,7 +142,7 @@ export function setUnitStatus(doc: SectorBoard, input: SetUnitStatusInput, ctx: 
   if (status === unit.status && reason === unit.statusReason) return doc;
   const activeCall = unit.callId;
   const call = activeCall ? callView(doc, activeCall) : undefined;
-  return commit(doc, ctx, `setUnitStatus ${id} ${status}`, (d) => {
+  return commit(doc, ctx, (d) => {
     // On-call statuses and an emergency keep the call reference; anything else leaves the call.
     const keepsCall = activeCall && (ON_CALL.has(status) || status === 'emergency');
     d.unitLog[logKey(id, ctx.at)] = unitEvent(ctx, status, { ...(reason ? { reason } : {}), ...(keepsCall ? { call: activeCall } : {}) });
