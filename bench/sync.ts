@@ -281,7 +281,7 @@ async function floor(w: World, samples: number): Promise<number[]> {
 }
 
 /** One status change at rest: bytes on the changing car's link, and on one other car's link. */
-async function wireBytes(w: World): Promise<{ own: number; ownMsgs: number; peer: number; peerMsgs: number }> {
+async function wireBytes(w: World): Promise<{ own: number; ownMsgs: number; ownUp: number; peer: number; peerMsgs: number }> {
   const s = w.cars[0]!.sector;
   const g = w.cars.filter((c) => c.sector === s);
   const [a, b] = [g[0]!, g[1]!];
@@ -298,6 +298,7 @@ async function wireBytes(w: World): Promise<{ own: number; ownMsgs: number; peer
   return {
     own: a.wire.up + a.wire.down - before.a.up - before.a.down,
     ownMsgs: a.wire.upMsgs + a.wire.downMsgs - before.a.upMsgs - before.a.downMsgs,
+    ownUp: a.wire.up - before.a.up,
     peer: b.wire.up + b.wire.down - before.b.up - before.b.down,
     peerMsgs: b.wire.upMsgs + b.wire.downMsgs - before.b.upMsgs - before.b.downMsgs,
   };
@@ -361,7 +362,7 @@ export async function benchSync(): Promise<BenchTable[]> {
         const b = await wireBytes(w);
         const c = await catchUp(w);
         extra.push(
-          [`${n} cars`, 'bytes on the changing car\'s link per status change', b.own, `${b.ownMsgs} PUBLISH + PUBACK`],
+          [`${n} cars`, 'bytes on the changing car\'s link per status change', b.own, `${b.ownMsgs} PUBLISH + PUBACK (${b.ownUp} B up: the change; ${b.own - b.ownUp} B down: the ack)`],
           [`${n} cars`, 'bytes on another car\'s link per status change', b.peer, `${b.peerMsgs} PUBLISH + PUBACK`],
           [`${n} cars`, `catch-up after 30 simulated min offline (${c.changes} changes)`, Math.round(c.ms), `ms, ${c.bytes} B on its link`],
         );
