@@ -339,6 +339,10 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const bw = bSampler.window(w0, w1);
     const sw = selfSampler.window(w0, w1);
     const vw = vSampler.window(w0, w1);
+    // The window's figures now: the catch-up and the fleet's stop that follow can take minutes.
+    process.stderr.write(
+      `county: window ${JSON.stringify({ n: o.n, broker: o.broker, connectS, stalled: stalled.length, stalledStuck: stuck.length, stuckMsgsPerS, stalledAfterHello, vehicleOnline, changes: made, changeDeliveries: changeLat.length, changeExpected, changeMedMs: median(changeLat), changeP99Ms: quantile(changeLat, 0.99), callDeliveries: callLat.length, callExpected, callMedMs: median(callLat), avlMedMs: median(avlLat), avlPerS: avlCount / ((w1 - w0) / 1000), precinctCpu: pw.cpu, precinctRssMB: pw.rssMax / MB })}\n`,
+    );
 
     // Catch-up after 30 minutes offline: one car drops; its sector gets what 30 minutes of this
     // run's (sped-up) traffic brings one sector; then it reconnects and merges.

@@ -238,7 +238,8 @@ export class PrecinctEpochs {
         await this.forwardNow(e.replica);
         this.docs.delete(docId);
         // Its sync and our forwarder go with it; a car that comes back later reopens it.
-        e.replica.removeAllListeners('change');
+        e.replica.removeAllListeners('applied');
+        e.replica.removeAllListeners('durable');
         e.replica.retire();
         await archiveEpoch({ live: this.opts.store, archive: this.opts.archive, docId, log: this.opts.log });
         await this.opts.forgetSyncStates(docId);
@@ -257,7 +258,9 @@ export class PrecinctEpochs {
   private attach(rep: EpochReplica, activeAt = this.now()): EpochDoc {
     const e: EpochDoc = { replica: rep, sync: this.opts.makeSync(rep), activeAt };
     this.docs.set(rep.docId, e);
-    rep.on('change', () => {
+    // On 'applied', not 'change': this needs no view, and a 'change' listener makes the document
+    // derive one (linear in the board) after every change a car sends.
+    rep.on('applied', () => {
       e.activeAt = this.now();
       // A closed epoch that changed received late edits (or a write that was queued across the
       // cut): they belong in the successor too.
