@@ -68,13 +68,24 @@ function inboxViolation(p: A.Patch, key: string | undefined, rest: string[], who
 /**
  * undefined when every patch is something `who` may write, else the first reason it may not.
  * `existed` tells whether the changes replace a top-level entry (`root`/`key`) that already had a
- * value: a `put` over an existing key looks the same as a creation in the patches.
+ * value: a `put` over an existing key looks the same as a creation in the patches. `duplicate`
+ * tells whether a `conflict` patch (a concurrent value that lost, so what is shown stays as it
+ * was) only added a value equal to the one already there.
  */
-export function authorshipViolation(patches: A.Patch[], who: BoundVehicle, existed: (root: string, key: string) => boolean = () => false): string | undefined {
+export function authorshipViolation(
+  patches: A.Patch[],
+  who: BoundVehicle,
+  existed: (root: string, key: string) => boolean = () => false,
+  duplicate: (path: A.Prop[]) => boolean = () => false,
+): string | undefined {
   const created = new Set<string>();
   const signed = new Set<string>();
   const messages = new Map<string, NewMessage>();
   for (const p of patches) {
+    // The car wrote, concurrently, what the board already holds: a late edit forwarded into the
+    // next epoch by both the car and the precinct (sync/epoch.ts), same key, same value. Refusing
+    // it would shut the car out of that epoch for good: every later change depends on it.
+    if (p.action === 'conflict' && duplicate(p.path)) continue;
     const path = p.path.map(String);
     const [root, key, ...rest] = path;
     if (root === undefined) continue;
@@ -154,5 +165,23 @@ export function checkAuthorship<T>(after: A.Doc<T>, before: A.Heads, who: BoundV
   const heads = A.getHeads(after);
   if (heads.length === before.length && heads.every((h, i) => h === before[i])) return undefined;
   const replaced = replacedKeys(after, before);
-  return authorshipViolation(A.diff(after, before, heads), who, (root, key) => replaced.has(`${root}/${key}`));
+  return authorshipViolation(
+    A.diff(after, before, heads),
+    who,
+    (root, key) => replaced.has(`${root}/${key}`),
+    (path) => sameConflictingValues(after, path),
+  );
+}
+
+/** Whether every value concurrently written at `path` is the same (compared as JSON). */
+function sameConflictingValues<T>(doc: A.Doc<T>, path: A.Prop[]): boolean {
+  const prop = path.at(-1);
+  if (prop === undefined) return false;
+  let obj: unknown = doc;
+  for (const step of path.slice(0, -1)) {
+    obj = obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[step as string] : undefined;
+  }
+  if (!obj || typeof obj !== 'object') return false;
+  const values = Object.values(A.getConflicts(obj as A.Doc<unknown>, prop) ?? {}).map((v) => JSON.stringify(v));
+  return values.length > 1 && values.every((v) => v === values[0]);
 }

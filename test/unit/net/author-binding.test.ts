@@ -3,7 +3,7 @@
 import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setUnitStatus, signOn, upsertUnit, createCall, addNote, deliverReport, markMessageRead, markRead, postNotice, sendMessage } from '../../../sync/board.js';
-import { authorshipViolation } from '../../../sync/author-guard.js';
+import { authorshipViolation, checkAuthorship } from '../../../sync/author-guard.js';
 import type { OpContext, StoredBoard, UnitId, VehicleId } from '../../../sync/schema.js';
 import { node, PRECINCT, tempDir, Wire, type Node } from './sync-pair.js';
 
@@ -186,6 +186,25 @@ describe('authorshipViolation rules', () => {
     expect(authorshipViolation([...entry('callLog', 'C1~z', 'V1'), put(['callLog', 'C1~z', 'unit'], new A.ImmutableString('U2'))], who)).toMatch(/names unit U2/);
     // Replacing an entry that was on the board before is not a creation.
     expect(authorshipViolation(entry('unitLog', 'U1~x', 'V1'), who, (root, key) => root === 'unitLog' && key === 'U1~x')).toMatch(/append-only/);
+  });
+
+  it('a concurrent copy of an entry the board holds (a late edit forwarded on both sides) passes; a different one does not', () => {
+    const s = (v: string) => new A.ImmutableString(v);
+    const event = (status: string) => ({ by: { kind: s('vehicle'), id: s('V1'), unit: s('U1') }, status: s(status) });
+    const base = A.from<{ unitLog: Record<string, unknown>; inbox: Record<string, { readBy: Record<string, number> }> }>({ unitLog: {}, inbox: { r1: { readBy: {} } } }, '11'.repeat(16));
+    // The precinct's copy wins the conflict (higher actor at the same counter): only a `conflict` patch.
+    const precinct = A.change(A.clone(base, 'ff'.repeat(16)), (d) => {
+      d.unitLog['U1~x'] = event('meal');
+      d.inbox.r1!.readBy.U1 = 5;
+    });
+    const copy = (status: string, read: number) =>
+      A.change(A.clone(base, 'aa'.repeat(16)), (d) => {
+        d.unitLog['U1~x'] = event(status);
+        d.inbox.r1!.readBy.U1 = read;
+      });
+    const receive = (car: typeof base) => checkAuthorship(A.merge(A.clone(precinct), car), A.getHeads(precinct), who);
+    expect(receive(copy('meal', 5))).toBeUndefined();
+    expect(receive(copy('available', 5))).toMatch(/conflict on existing unitLog\/U1~x/);
   });
 
   it('inbox: only messages from the own unit, only own read receipts, nothing else', () => {
