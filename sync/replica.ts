@@ -137,7 +137,12 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     return run;
   }
 
-  private async write(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+  /**
+   * Runs fn on the current doc; if it throws, the board is put back as it was. Without a new
+   * change the result becomes current at once: Automerge may still have replaced the document
+   * object (a sync receive always does) and marked the old one outdated.
+   */
+  private apply(fn: (doc: SectorBoard) => SectorBoard): { before: SectorBoard; headsBefore: Automerge.Heads; next: SectorBoard; changed: boolean } {
     const before = this.current;
     const headsBefore = Automerge.getHeads(before);
     let next: SectorBoard;
@@ -147,12 +152,14 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
       this.restore(before, headsBefore);
       throw err;
     }
-    if (sameHeads(headsBefore, Automerge.getHeads(next))) {
-      // No new change, but Automerge may still have replaced the document object (a sync
-      // receive always does) and marked the old one outdated: keep the new one current.
-      this.current = next;
-      return next;
-    }
+    const changed = !sameHeads(headsBefore, Automerge.getHeads(next));
+    if (!changed) this.current = next;
+    return { before, headsBefore, next, changed };
+  }
+
+  private async write(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
+    const { before, headsBefore, next, changed } = this.apply(fn);
+    if (!changed) return next;
     try {
       await this.store.save(this.docId, next);
     } catch (err) {
@@ -182,18 +189,9 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
    */
   receive(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
     const run = this.queue.then(() => {
-      const before = this.current;
-      const headsBefore = Automerge.getHeads(before);
-      let next: SectorBoard;
-      try {
-        next = fn(before);
-      } catch (err) {
-        this.restore(before, headsBefore);
-        throw err;
-      }
-      // Current even without a new change: a sync receive replaces the document object.
+      const { next, changed } = this.apply(fn);
+      if (!changed) return next;
       this.current = next;
-      if (sameHeads(headsBefore, Automerge.getHeads(next))) return next;
       this.behind = true;
       this.emitTo('applied');
       this.emitChange();

@@ -12,7 +12,8 @@ import { FileDocStore } from '../../../sync/doc-store.js';
 import { parseEpochAnnouncement } from '../../../sync/epoch-announce.js';
 import { startEpochSchedule } from '../../../sync/epoch-schedule.js';
 import { PeerSync } from '../../../sync/peer-sync.js';
-import { PrecinctEpochs, type EpochPublisher } from '../../../sync/precinct-epochs.js';
+import { PrecinctEpochs } from '../../../sync/precinct-epochs.js';
+import { CapturingPublisher } from '../../helpers/capturing-publisher.js';
 import { MemorySyncStateStore } from '../../../sync/sync-state-store.js';
 import { silentLogger } from '../../../sync/schema.js';
 import { topics } from '../../../sync/topics.js';
@@ -23,17 +24,6 @@ import { OperatorRegistry } from '../../../daemon/operators.js';
 import type { SectorState } from '../../../daemon/precinct.js';
 import { startPrecinctDispatch, type PrecinctDispatch } from '../../../dispatch/station.js';
 import { at, car, sampleDepartment } from './fixtures.js';
-
-class CapturingPublisher implements EpochPublisher {
-  readonly sent: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
-  isOnline(): boolean {
-    return true;
-  }
-  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
-    this.sent.push({ topic, payload, retain: opts.retain ?? false });
-    return Promise.resolve();
-  }
-}
 
 let dir: string;
 let epochs: PrecinctEpochs;

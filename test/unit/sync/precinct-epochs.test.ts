@@ -10,7 +10,8 @@ import { addNote, createCall, readBoard, type SectorBoard } from '../../../sync/
 import { FileDocStore } from '../../../sync/doc-store.js';
 import { parseEpochAnnouncement } from '../../../sync/epoch-announce.js';
 import { PeerSync } from '../../../sync/peer-sync.js';
-import { PrecinctEpochs, type EpochPublisher } from '../../../sync/precinct-epochs.js';
+import { PrecinctEpochs } from '../../../sync/precinct-epochs.js';
+import { CapturingPublisher } from '../../helpers/capturing-publisher.js';
 import { EpochReplica } from '../../../sync/replica.js';
 import { MemorySyncStateStore } from '../../../sync/sync-state-store.js';
 import { silentLogger } from '../../../sync/schema.js';
@@ -35,17 +36,6 @@ class DyingStore extends FileDocStore {
 }
 
 /** Captures what the station publishes; "online" so announcements and sync go out. */
-class CapturingPublisher implements EpochPublisher {
-  readonly sent: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
-  isOnline(): boolean {
-    return true;
-  }
-  publish(topic: string, payload: Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
-    this.sent.push({ topic, payload, retain: opts.retain ?? false });
-    return Promise.resolve();
-  }
-}
-
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'mdt-precinct-epochs-'));
