@@ -108,6 +108,9 @@ describe('epoch rollover across a fleet (aedes)', () => {
     // The per-car sync states of the archived epoch are gone (one file per car a day otherwise).
     const states = await readdir(join(fleet.dir, 'precinct-N', 'sync-states'));
     expect(states.filter((f) => f.startsWith(`B@${first}~`))).toEqual([]);
-    expect(states.some((f) => f.startsWith(`B@${next}~`))).toBe(true);
+    // The live epoch's are written (debounced) once the board holding them is on disk.
+    await waitFor(async () => (await readdir(join(fleet.dir, 'precinct-N', 'sync-states'))).some((f) => f.startsWith(`B@${next}~`)), {
+      what: "the live epoch's sync states on disk",
+    });
   });
 });
