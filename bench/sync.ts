@@ -22,10 +22,10 @@ import { startBroker, type RunningBroker } from '../sync/broker.js';
 import type { Identity } from '../sync/acl.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
-import { PeerSync } from '../sync/peer-sync.js';
+import { CAR_SETTLE, PeerSync, STATION_SETTLE } from '../sync/peer-sync.js';
 import { MemorySyncStateStore } from '../sync/sync-state-store.js';
 import { FileDocStore } from '../sync/doc-store.js';
-import { SectorReplica } from '../sync/replica.js';
+import { newActorId, SectorReplica } from '../sync/replica.js';
 import { createCall, addNote, setUnitStatus, signOn, upsertUnit, type SectorBoard } from '../sync/board.js';
 import { silentLogger } from '../sync/logger.js';
 import { parseTopic, topics } from '../sync/topics.js';
@@ -48,11 +48,11 @@ interface Car {
   wire: { up: number; down: number; upMsgs: number; downMsgs: number };
 }
 
-/** Bytes of an MQTT 3.1.1 PUBLISH (§3.3) at QoS 1, plus its 4-byte PUBACK (§3.4). */
-function publishBytes(topic: string, payload: number): number {
-  const remaining = 2 + Buffer.byteLength(topic) + 2 + payload;
+/** Bytes of an MQTT 3.1.1 PUBLISH (§3.3); at QoS 1 with its packet id and 4-byte PUBACK (§3.4). */
+function publishBytes(topic: string, payload: number, qos: number): number {
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payload;
   const lenBytes = remaining < 128 ? 1 : remaining < 16384 ? 2 : 3;
-  return 1 + lenBytes + remaining + 4;
+  return 1 + lenBytes + remaining + (qos > 0 ? 4 : 0);
 }
 
 const pct = (xs: number[], p: number) => {
@@ -112,7 +112,7 @@ async function buildWorld(nCars: number): Promise<World> {
   stores.push(hubStore);
   const hubs = new Map<string, { replica: SectorReplica; sync: PeerSync<unknown> }>();
   for (const s of sectors) {
-    const replica = await SectorReplica.open({ store: hubStore, sector: s as SectorId, epoch: '1', actorId: randomHex() });
+    const replica = await SectorReplica.open({ store: hubStore, sector: s as SectorId, epoch: '1', actorId: newActorId() });
     // Units on the board from the roster, as the precinct would have them.
     await replica.update((d) => {
       let x: SectorBoard = d;
@@ -129,6 +129,7 @@ async function buildWorld(nCars: number): Promise<World> {
         const id = identities.get(p);
         return id?.kind === 'vehicle' ? { vehicleId: id.vehicleId, unitId: id.unitId } : undefined;
       },
+      settle: STATION_SETTLE,
     });
     hubs.set(s, { replica, sync: sync as PeerSync<unknown> });
   }
@@ -144,7 +145,7 @@ async function buildWorld(nCars: number): Promise<World> {
   for (const s of specs) {
     const store = new FileDocStore(join(dir, s.id));
     stores.push(store);
-    const replica = await SectorReplica.open({ store, sector: s.sector as SectorId, epoch: '1', actorId: randomHex() });
+    const replica = await SectorReplica.open({ store, sector: s.sector as SectorId, epoch: '1', actorId: newActorId() });
     const transport = new MqttTransport({
       brokers: [{ url }],
       clientId: s.id,
@@ -158,15 +159,15 @@ async function buildWorld(nCars: number): Promise<World> {
       isOnline: () => transport.isOnline(),
       publish: async (topic: string, payload: Buffer, o: { qos: 0 | 1 }) => {
         await transport.publish(topic, payload, o);
-        car.wire.up += publishBytes(topic, payload.length);
+        car.wire.up += publishBytes(topic, payload.length, o.qos);
         car.wire.upMsgs += 1;
       },
     };
-    car.sync = new PeerSync({ replica, publisher: counted, sector: s.sector, selfPeer: s.id, log: silentLogger, stateStore: new MemorySyncStateStore() }) as PeerSync<unknown>;
-    transport.on('message', (topic, payload) => {
+    car.sync = new PeerSync({ replica, publisher: counted, sector: s.sector, selfPeer: s.id, log: silentLogger, stateStore: new MemorySyncStateStore(), settle: CAR_SETTLE }) as PeerSync<unknown>;
+    transport.on('message', (topic, payload, _retain, qos) => {
       const t = parseTopic(topic);
       if (t?.kind !== 'sync') return;
-      car.wire.down += publishBytes(topic, payload.length);
+      car.wire.down += publishBytes(topic, payload.length, qos);
       car.wire.downMsgs += 1;
       void car.sync.handle(topic, payload);
     });
@@ -214,10 +215,6 @@ async function buildWorld(nCars: number): Promise<World> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-function randomHex(): string {
-  return Buffer.from(Array.from({ length: 16 }, () => Math.floor(Math.random() * 256))).toString('hex');
 }
 
 const STATUSES = ['en_route', 'on_scene', 'available'] as const;

@@ -13,7 +13,7 @@ import { startBroker, type RunningBroker, type Authenticator } from '../sync/bro
 import { VehicleRegistry } from '../sync/credentials.js';
 import { precinctPeerId, type Identity } from '../sync/acl.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
-import { PeerSync } from '../sync/peer-sync.js';
+import { PeerSync, STATION_SETTLE } from '../sync/peer-sync.js';
 import { parseTopic, topics } from '../sync/topics.js';
 import { appendBreadcrumb, parseAvl, type AvlPosition } from '../sync/avl.js';
 import { FileSyncStateStore } from '../sync/sync-state-store.js';
@@ -179,6 +179,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
           maxBoardBytes: MAX_BOARD_BYTES,
           // A car accepts up to MAX_SYNC_PAYLOAD; half leaves room for a round's heads and Bloom filter.
           chunkBytes: MAX_SYNC_PAYLOAD / 2,
+          settle: STATION_SETTLE,
         }) as PeerSync<unknown>,
       forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
       initialEpoch: deps.epoch ?? '1',

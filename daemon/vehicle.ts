@@ -18,7 +18,7 @@ import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import * as board from '../sync/board.js';
 import type { BoardView, OpContext, SectorId, UnitId, VehicleId, UnitStatus } from '../sync/schema.js';
 import { MqttTransport, type BrokerEndpoint } from '../sync/mqtt-transport.js';
-import { PeerSync } from '../sync/peer-sync.js';
+import { CAR_SETTLE, PeerSync } from '../sync/peer-sync.js';
 import { FileSyncStateStore } from '../sync/sync-state-store.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
@@ -173,6 +173,7 @@ export async function startVehicle(deps: VehicleDeps): Promise<RunningVehicle> {
         log: log.child({ component: 'sync', docId: r.docId }),
         allowPeer: (p) => p.startsWith('precinct-'),
         stateStore: syncStates,
+        settle: CAR_SETTLE,
       }) as PeerSync<unknown>,
     forgetSyncStates: (docId) => syncStates.forgetDoc(docId),
     ctx,

@@ -131,7 +131,9 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'connection error'));
 
-  const server = createServer(aedes.handle);
+  // No Nagle on client sockets: a QoS 0 packet (a position, an ack) is not answered, so the
+  // client's delayed ACK (40 ms) would hold the next packet to that client behind it.
+  const server = createServer({ noDelay: true }, aedes.handle);
   const host = opts.host ?? '127.0.0.1';
   const port = await listen(server, opts.port ?? 0, host);
   log.info({ host, port }, 'broker listening');
@@ -140,7 +142,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   if (opts.tls) {
     const t = opts.tls;
     const tlsServer = createTlsServer(
-      { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2' },
+      { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2', noDelay: true },
       aedes.handle,
     );
     // A failed handshake (wrong CA, plain TCP on the TLS port) is the client's problem, not ours.

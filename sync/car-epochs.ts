@@ -9,7 +9,6 @@
 // Restart-safe: `epoch.json` records the live epoch and the announced one not yet switched to;
 // any other document of the sector on disk is trailing and resumes syncing once openTrailing()
 // has opened it (a car does that after its screen is up: the officer never waits for old epochs).
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-file.js';
 import { docIdOf } from './board.js';
@@ -19,7 +18,7 @@ import { forwardLateEdits, type ForwardOnly } from './epoch.js';
 import type { Logger } from './logger.js';
 import { txt } from './ops/common.js';
 import type { PeerSync } from './peer-sync.js';
-import { EpochReplica, SectorReplica } from './replica.js';
+import { EpochReplica, newActorId, SectorReplica } from './replica.js';
 import type { OpContext, SectorId } from './schema.js';
 
 /** What the car's epochs need of a store: documents it can also drop once they are retired. */
@@ -58,7 +57,6 @@ interface EpochFile {
   announced?: string;
 }
 
-const randomActor = (): string => randomBytes(16).toString('hex');
 
 async function readEpochFile(file: string, log: Logger): Promise<EpochFile | undefined> {
   let raw: string;
@@ -101,7 +99,7 @@ export class CarEpochs {
     const { store, sector, log } = opts;
     const file = await readEpochFile(opts.stateFile, log);
     const liveEpoch = file?.live ?? opts.initialEpoch;
-    const open = (epoch: string) => EpochReplica.open({ store, sector: sector as SectorId, epoch, actorId: randomActor(), log });
+    const open = (epoch: string) => EpochReplica.open({ store, sector: sector as SectorId, epoch, actorId: newActorId(), log });
     const live = await open(liveEpoch);
     const epochs = new CarEpochs(opts, { replica: live, sync: opts.makeSync(live) });
     for (const docId of await store.list()) {
@@ -124,7 +122,7 @@ export class CarEpochs {
     return this.serial(async () => {
       for (const epoch of this.unopened.splice(0)) {
         try {
-          const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: randomActor(), log: this.opts.log });
+          const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: newActorId(), log: this.opts.log });
           this.addTrailing(rep);
         } catch (err) {
           this.opts.log.error({ err, epoch }, 'trailing epoch not opened; it stays on disk and does not sync until the next start');
@@ -199,7 +197,7 @@ export class CarEpochs {
         this.opts.log.error({ epoch, live: this.epoch }, 'precinct announced an epoch this car already left; staying on the live one');
         return;
       }
-      const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: randomActor(), log: this.opts.log });
+      const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: newActorId(), log: this.opts.log });
       await this.writeFile(epoch);
       this.opts.log.info({ epoch, live: this.epoch }, 'precinct announced a new epoch; fetching its board');
       const e = this.setAnnounced(rep);

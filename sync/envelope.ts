@@ -3,7 +3,9 @@
 //
 //   byte 0      envelope version (1)
 //   byte 1      kind: 1 = sync (Automerge sync message), 2 = hello (peer (re)connected: reset state),
-//               3 = sync with the body deflated (RFC 1951), used when that makes it smaller
+//               3 = sync with the body deflated (RFC 1951), used when that makes it smaller,
+//               4 = change (one Automerge change as it is, to a peer whose last round agreed),
+//               5 = ack (the first ACK_HASH_BYTES bytes of a received change's hash)
 //   byte 2      docId length n (1..64)
 //   bytes 3..   docId (UTF-8), then the body
 import { Buffer } from 'node:buffer';
@@ -27,7 +29,10 @@ export const MAX_CAR_SYNC_PAYLOAD = 1024 * 1024;
  */
 export const MAX_BOARD_BYTES = 8 * 1024 * 1024;
 
-export type EnvelopeKind = 'sync' | 'hello';
+export type EnvelopeKind = 'sync' | 'hello' | 'change' | 'ack';
+
+/** An ack names the change it confirms by this many leading bytes of its hash. */
+export const ACK_HASH_BYTES = 8;
 
 export interface Envelope {
   kind: EnvelopeKind;
@@ -45,7 +50,14 @@ export class PayloadRejected extends Error {
   }
 }
 
-const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2 };
+const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2, change: 4, ack: 5 };
+const KINDS_BY_CODE = new Map<number, EnvelopeKind>([
+  [1, 'sync'],
+  [2, 'hello'],
+  [3, 'sync'],
+  [4, 'change'],
+  [5, 'ack'],
+]);
 const DEFLATED_SYNC = 3;
 /**
  * Bodies up to this size are tried deflated. A status change's round is ~300 B, of which hashes
@@ -74,7 +86,7 @@ export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD)
   if (bytes > maxBytes) throw new PayloadRejected(`larger than ${maxBytes} B`, bytes);
   if (bytes < 3) throw new PayloadRejected('shorter than the envelope header', bytes);
   if (payload[0] !== ENVELOPE_VERSION) throw new PayloadRejected(`unknown envelope version ${payload[0]}`, bytes);
-  const kind = payload[1] === 1 || payload[1] === DEFLATED_SYNC ? 'sync' : payload[1] === 2 ? 'hello' : undefined;
+  const kind = KINDS_BY_CODE.get(payload[1]!);
   if (!kind) throw new PayloadRejected(`unknown kind ${payload[1]}`, bytes);
   const idLen = payload[2]!;
   if (idLen < 1 || idLen > 64 || bytes < 3 + idLen) throw new PayloadRejected('truncated docId', bytes);
@@ -89,6 +101,7 @@ export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD)
       throw new PayloadRejected(`deflated body does not inflate within ${maxBytes} B (${(err as Error).message})`, bytes);
     }
   }
-  if (kind === 'sync' && body.length === 0) throw new PayloadRejected('empty sync body', bytes);
+  if ((kind === 'sync' || kind === 'change') && body.length === 0) throw new PayloadRejected(`empty ${kind} body`, bytes);
+  if (kind === 'ack' && body.length !== ACK_HASH_BYTES) throw new PayloadRejected(`an ack body is ${ACK_HASH_BYTES} B, not ${body.length}`, bytes);
   return { kind, docId, body };
 }

@@ -66,7 +66,7 @@ export interface TransportEvents {
   state: [LinkState];
   /** Fired after subscriptions and birth are in place on a fresh connection. */
   connect: [broker: string];
-  message: [topic: string, payload: Buffer, retain: boolean];
+  message: [topic: string, payload: Buffer, retain: boolean, qos: 0 | 1 | 2];
 }
 
 export class MqttTransport extends EventEmitter<TransportEvents> {
@@ -209,11 +209,16 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
       this.scheduleReconnect(reason);
     };
     client.on('connect', () => {
+      // Nagle's algorithm holds a small write until the previous one is acknowledged, and the
+      // peer delays that acknowledgement (40 ms on Linux) when it has nothing to send back, as
+      // after a QoS 0 position: the next sync message would wait for it. MQTT packets are
+      // written whole (corked), so this adds no segments.
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.onConnected(client, broker).catch((err: unknown) => fail(`setup after connect failed: ${String(err)}`));
     });
     client.on('message', (topic, payload, packet) => {
       try {
-        this.emit('message', topic, payload, packet.retain);
+        this.emit('message', topic, payload, packet.retain, packet.qos);
       } catch (err) {
         this.opts.log.error({ err, topic }, 'message handler threw; transport continues');
       }

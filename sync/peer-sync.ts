@@ -1,6 +1,10 @@
 // Automerge sync between this replica and its peers over MQTT (docs/sync-protocol.md).
 // A car has one peer, its precinct; the precinct has one peer per car of the sector and fans a
-// change from one car out to the others. Sync state is per (doc, peer) and is reset to its
+// change from one car out to the others. Once a round with a peer has ended in agreement the peer
+// is "live": each new change then goes to it as it is (envelope kind 'change', no Automerge sync
+// round, no per-peer state work), the precinct acknowledges a car's change with a short 'ack', and
+// rounds run only on (re)connect, when a change arrives before one it depends on, and to settle
+// (docs/sync-protocol.md §4). Sync state is per (doc, peer) and is reset to its
 // persisted part (shared heads) on every (re)connect, as automerge-repo does, so messages lost
 // with a dead link are re-derived instead of waited for. The shared heads are persisted per
 // (doc, peer) (sync-state-store.ts) so a reconnect, or a restart of either side, costs an
@@ -8,7 +12,7 @@
 // (author-guard.ts) and the board size cap before it is kept.
 import * as A from '@automerge/automerge';
 import type { Logger } from './logger.js';
-import { decodeEnvelope, encodeEnvelope, PayloadRejected } from './envelope.js';
+import { ACK_HASH_BYTES, decodeEnvelope, encodeEnvelope, PayloadRejected, type Envelope } from './envelope.js';
 import { parseTopic, topics } from './topics.js';
 import { checkAuthorship, type BoundVehicle } from './author-guard.js';
 import { MemorySyncStateStore, type SyncStateStore } from './sync-state-store.js';
@@ -64,6 +68,14 @@ export interface PeerSyncOptions<T> {
    * that would cross it is refused. Absent = no cap (a car trusts its precinct).
    */
   maxBoardBytes?: number;
+  /**
+   * Re-greets a peer (hello: both sides drop in-flight state and run a round) when sync with it
+   * looks stuck: a round unfinished for stalledMs, a change of ours unacknowledged for stalledMs,
+   * or (with behindMs) shared heads behind ours while no round has run for behindMs, which keeps
+   * the persisted state fresh. A stalled re-greeting backs off (doubling, up to 5 min). Absent =
+   * never (tests that count messages).
+   */
+  settle?: { stalledMs: number; behindMs?: number };
 }
 
 export interface PeerSyncStats {
@@ -81,7 +93,7 @@ export interface PeerSyncStats {
 /** Why a received message was not kept; thrown inside the replica update so it leaves no trace. */
 class Refusal extends Error {
   constructor(
-    readonly kind: 'forged' | 'oversize' | 'invalid',
+    readonly kind: 'forged' | 'oversize' | 'invalid' | 'gap',
     readonly reason: string,
   ) {
     super(reason);
@@ -89,6 +101,21 @@ class Refusal extends Error {
 }
 
 const sameHeads = (a: A.Heads, b: A.Heads) => a.length === b.length && a.every((h, i) => h === b[i]);
+/** The key an ack carries for a change: the first ACK_HASH_BYTES bytes of its hash, in hex. */
+const ackKey = (hash: string) => hash.slice(0, 2 * ACK_HASH_BYTES);
+/**
+ * A fan-out of more new changes than this (a car's catch-up arriving) goes to live peers as a
+ * sync round, which carries them compressed in one message.
+ */
+const FAST_CHANGES_MAX = 8;
+const SETTLE_BACKOFF_MAX_MS = 5 * 60_000;
+/**
+ * A car re-greets its station when a round or an ack is 5 s overdue, and once a minute at most to
+ * bring the persisted shared heads up to date after changes that went as they are.
+ */
+export const CAR_SETTLE = { stalledMs: 5_000, behindMs: 60_000 } as const;
+/** A station re-greets a car whose round has not ended for 15 s (the car usually does first). */
+export const STATION_SETTLE = { stalledMs: 15_000 } as const;
 
 export class PeerSync<T> {
   private readonly states = new Map<string, A.SyncState>();
@@ -106,10 +133,28 @@ export class PeerSync<T> {
    */
   private readonly shutOut = new Set<string>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Peers whose last round ended in agreement: new changes go to them as they are. */
+  private readonly live = new Set<string>();
+  /** The heads the fan-out last covered: what is newer goes out on the next 'applied'. */
+  private fanHeads: A.Heads;
+  /** The peer whose change is being applied: the fan-out skips it (it has the change). */
+  private origin: string | undefined;
+  /** Per peer, changes it is known to hold (acknowledged, or received from it): see inSync. */
+  private readonly atPeer = new Map<string, Set<string>>();
+  /** Per peer, changes sent as they are and not acknowledged yet: ack key -> hash, sent at. */
+  private readonly unacked = new Map<string, Map<string, { hash: string; at: number }>>();
+  /** Per peer: when its current round started (not live), when its last one ended (live). */
+  private readonly roundAt = new Map<string, number>();
+  private readonly settleTimers = new Map<string, NodeJS.Timeout>();
+  private readonly settleBackoff = new Map<string, number>();
+  /** A hub (the precinct: it guards its peers' authorship) acknowledges each change it is sent. */
+  private readonly hub: boolean;
 
   constructor(private readonly opts: PeerSyncOptions<T>) {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
-    opts.replica.on('applied', () => this.flushAll());
+    this.hub = opts.boundVehicle !== undefined;
+    this.fanHeads = A.getHeads(opts.replica.doc);
+    opts.replica.on('applied', () => this.fanOut());
     opts.replica.on('durable', () => {
       for (const peer of this.states.keys()) this.persist(peer);
     });
@@ -152,7 +197,16 @@ export class PeerSync<T> {
   inSync(peerId: string): boolean {
     const s = this.states.get(peerId);
     if (!s) return false;
-    return A.hasOurChanges(this.opts.replica.doc, s);
+    const doc = this.opts.replica.doc;
+    if (A.hasOurChanges(doc, s)) return true;
+    // Changes that went as they are: the peer holds each of our heads (and so all before them).
+    const known = this.atPeer.get(peerId);
+    return known !== undefined && A.getHeads(doc).every((h) => known.has(h));
+  }
+
+  /** Whether new changes go to the peer as they are (its last round ended in agreement). */
+  isLive(peerId: string): boolean {
+    return this.live.has(peerId);
   }
 
   /** Starts tracking a peer (e.g. a car whose presence is retained) without sending anything. */
@@ -198,10 +252,15 @@ export class PeerSync<T> {
     }
     this.stats.receivedMessages += 1;
     this.stats.receivedBytes += payload.length;
+    this.armSettle(t.from);
     if (env.kind === 'hello') {
       this.shutOut.delete(t.from);
       this.resetState(t.from);
       await this.flush(t.from);
+      return;
+    }
+    if (env.kind === 'ack') {
+      this.acknowledged(t.from, Buffer.from(env.body).toString('hex'));
       return;
     }
     let bound: BoundVehicle | undefined;
@@ -217,41 +276,72 @@ export class PeerSync<T> {
       return;
     }
     const from = t.from;
-    const body = env.body;
     let prior: A.SyncState | undefined;
+    let changeHash: string | undefined;
     try {
       // Received straight into the board: an ack (no new change) only swaps the document object,
       // a change is on the board and sent on at once (written behind: the sender holds it
       // durably), and a refusal thrown here puts the board back exactly as it was.
       await this.opts.replica.receive((doc) => {
         const before = A.getHeads(doc);
-        const state = this.state(from);
         let after: A.Doc<T>;
-        let next: A.SyncState;
-        try {
-          [after, next] = A.receiveSyncMessage(doc, state, body);
-        } catch (err) {
-          throw new Refusal('invalid', `not a valid sync message: ${(err as Error).message}`);
+        if (env.kind === 'change') {
+          [after, changeHash] = this.applyChange(doc, env);
+        } else {
+          const state = this.state(from);
+          let next: A.SyncState;
+          try {
+            [after, next] = A.receiveSyncMessage(doc, state, env.body);
+          } catch (err) {
+            throw new Refusal('invalid', `not a valid sync message: ${(err as Error).message}`);
+          }
+          // Committed before 'applied' fires, so a round the fan-out starts already knows the
+          // sender has these changes (else it would echo them back).
+          prior = state;
+          this.states.set(from, next);
         }
         if (!sameHeads(before, A.getHeads(after))) {
           const forged = bound ? checkAuthorship(after, before, bound) : undefined;
           if (forged) throw new Refusal('forged', forged);
-          this.admitGrowth(doc, body.length);
+          this.admitGrowth(doc, env.body.length);
+          // 'applied' fires right after this returns, in the same tick.
+          this.origin = from;
         }
-        // Committed before 'applied' fires, so the fan-out it starts already knows the sender
-        // has these changes (else it would echo them back).
-        prior = state;
-        this.states.set(from, next);
         return after;
       });
     } catch (err) {
+      this.origin = undefined;
       if (prior) this.states.set(from, prior);
       this.refused(from, payload.length, err);
+      return;
+    }
+    if (changeHash !== undefined) {
+      this.heldBy(from, changeHash);
+      if (this.hub) void this.send(from, encodeEnvelope({ kind: 'ack', docId: this.opts.replica.docId, body: Buffer.from(ackKey(changeHash), 'hex') }), 0);
       return;
     }
     this.persist(from);
     // Reply to the sender (the fan-out to the other peers ran on the 'applied' event).
     await this.flush(from);
+  }
+
+  /**
+   * Applies one change sent as it is. One that depends on a change we lack is not applied (a
+   * message was lost, or overtaken): the refusal starts a round, which brings both.
+   */
+  private applyChange(doc: A.Doc<T>, env: Envelope): [A.Doc<T>, string] {
+    let meta: A.DecodedChange;
+    try {
+      meta = A.decodeChange(env.body);
+    } catch (err) {
+      throw new Refusal('invalid', `not a valid change: ${(err as Error).message}`);
+    }
+    if (!A.hasHeads(doc, meta.deps)) throw new Refusal('gap', 'a change arrived before one it depends on');
+    try {
+      return [A.applyChanges(doc, [env.body])[0], meta.hash];
+    } catch (err) {
+      throw new Refusal('invalid', `change not applied: ${(err as Error).message}`);
+    }
   }
 
   /** Counts a message's changes against the board cap, or throws the refusal. */
@@ -268,6 +358,13 @@ export class PeerSync<T> {
   }
 
   private refused(from: string, bytes: number, err: unknown): void {
+    if (err instanceof Refusal && err.kind === 'gap') {
+      // A live peer's change overtook (or outlived) one it depends on: a round brings both. A peer
+      // in a round already gets them from that round.
+      this.opts.log.info({ from }, 'sync: a change arrived before one it depends on; resyncing');
+      if (this.live.has(from)) void this.hello(from);
+      return;
+    }
     if (err instanceof Refusal && err.kind === 'invalid') {
       // Nothing was taken and no state moved: the peer's real messages still count. (Shutting it
       // out would let one injected bad message cut a car off from its precinct.)
@@ -313,10 +410,114 @@ export class PeerSync<T> {
   private resetState(peerId: string): void {
     // encode/decode keeps only sharedHeads: in-flight bookkeeping of a dead link is dropped.
     this.states.set(peerId, A.decodeSyncState(A.encodeSyncState(this.state(peerId))));
+    this.setLive(peerId, false);
+    // The round that follows confirms (or resends) whatever went as it is.
+    this.unacked.delete(peerId);
   }
 
-  private flushAll(): void {
-    for (const peer of this.states.keys()) void this.flush(peer);
+  private setLive(peerId: string, live: boolean): void {
+    if (live === this.live.has(peerId)) return;
+    if (live) {
+      this.live.add(peerId);
+      this.settleBackoff.delete(peerId);
+    } else {
+      this.live.delete(peerId);
+    }
+    this.roundAt.set(peerId, Date.now());
+  }
+
+  /**
+   * Sends what the last 'applied' put on the board to every peer but the one it came from: as it
+   * is to live peers, as a sync round to the others (and to live ones for a large batch).
+   */
+  private fanOut(): void {
+    const doc = this.opts.replica.doc;
+    const origin = this.origin;
+    this.origin = undefined;
+    const since = this.fanHeads;
+    this.fanHeads = A.getHeads(doc);
+    let fresh: A.Change[] | undefined;
+    let hashes: string[] | undefined;
+    for (const peer of this.states.keys()) {
+      if (peer === origin) continue;
+      if (this.live.has(peer)) {
+        fresh ??= A.getChangesSince(doc, since);
+        if (fresh.length <= FAST_CHANGES_MAX) {
+          // Only a side that is not a hub is acknowledged, and tracks what is unconfirmed.
+          hashes ??= this.hub ? [] : A.getChangesMetaSince(doc, since).map((m) => m.hash);
+          this.sendChanges(peer, fresh, hashes);
+          continue;
+        }
+        // In-flight state from the last round would have this round echo what the peer holds.
+        this.resetState(peer);
+      }
+      void this.flush(peer);
+    }
+  }
+
+  private sendChanges(peerId: string, changes: A.Change[], hashes: string[]): void {
+    const docId = this.opts.replica.docId;
+    let pending = this.unacked.get(peerId);
+    if (!pending && hashes.length > 0) this.unacked.set(peerId, (pending = new Map()));
+    const at = Date.now();
+    for (const h of hashes) pending!.set(ackKey(h), { hash: h, at });
+    for (const body of changes) {
+      void this.send(peerId, encodeEnvelope({ kind: 'change', docId, body })).then((ok) => {
+        // Lost with the link: the next hello's round sends it again.
+        if (!ok) this.resetState(peerId);
+      });
+    }
+  }
+
+  private acknowledged(peerId: string, key: string): void {
+    const pending = this.unacked.get(peerId);
+    const entry = pending?.get(key);
+    if (!entry) return; // a duplicate, or confirmed by a round meanwhile
+    pending!.delete(key);
+    this.heldBy(peerId, entry.hash);
+  }
+
+  /** Notes that the peer holds a change (and all before it), bounded to what inSync can ask. */
+  private heldBy(peerId: string, hash: string): void {
+    let known = this.atPeer.get(peerId);
+    if (!known) this.atPeer.set(peerId, (known = new Set()));
+    known.add(hash);
+    if (known.size > 64) {
+      const heads = new Set(A.getHeads(this.opts.replica.doc));
+      for (const h of known) if (!heads.has(h)) known.delete(h);
+    }
+  }
+
+  /** Starts the settle check for a peer after traffic with it (see PeerSyncOptions.settle). */
+  private armSettle(peerId: string): void {
+    const settle = this.opts.settle;
+    if (!settle || this.settleTimers.has(peerId)) return;
+    const timer = setTimeout(() => {
+      this.settleTimers.delete(peerId);
+      this.settleCheck(peerId);
+    }, settle.stalledMs);
+    timer.unref();
+    this.settleTimers.set(peerId, timer);
+  }
+
+  private settleCheck(peerId: string): void {
+    const settle = this.opts.settle!;
+    const state = this.states.get(peerId);
+    if (!state || !this.opts.publisher.isOnline()) return; // the next connect greets it
+    const now = Date.now();
+    const since = now - (this.roundAt.get(peerId) ?? now);
+    const live = this.live.has(peerId);
+    const backoff = this.settleBackoff.get(peerId) ?? settle.stalledMs;
+    const stalled = !live && since >= backoff;
+    const unconfirmed = [...(this.unacked.get(peerId)?.values() ?? [])].some((e) => now - e.at >= settle.stalledMs);
+    const behind = live && settle.behindMs !== undefined && since >= settle.behindMs && !sameHeads(state.sharedHeads, A.getHeads(this.opts.replica.doc));
+    if (stalled || unconfirmed || behind) {
+      this.opts.log.info({ peer: peerId, stalled, unconfirmed, behind }, 'sync: greeting the peer again to settle');
+      if (stalled) this.settleBackoff.set(peerId, Math.min(2 * backoff, SETTLE_BACKOFF_MAX_MS));
+      void this.hello(peerId);
+    }
+    const settled = live && !this.unacked.get(peerId)?.size && sameHeads(state.sharedHeads, A.getHeads(this.opts.replica.doc));
+    if (!settled) this.armSettle(peerId);
   }
 
   /**
@@ -344,13 +545,18 @@ export class PeerSync<T> {
     }
     this.states.set(peerId, state);
     this.persist(peerId);
+    // Live once the peer is known to hold exactly our heads and nothing of ours is on its way.
+    const agreed = state.theirHeads != null && sameHeads(state.theirHeads, A.getHeads(doc)) && (!msg || A.decodeSyncMessage(msg).changes.length === 0);
+    this.setLive(peerId, agreed);
     // The link dropped mid-round: forget in-flight bookkeeping; the next hello restarts.
     if ((await Promise.all(sends)).includes(false)) this.resetState(peerId);
   }
 
-  private async send(peerId: string, payload: Buffer): Promise<boolean> {
+  /** Acks go at QoS 0: a lost one only delays the settle check's confirmation. */
+  private async send(peerId: string, payload: Buffer, qos: 0 | 1 = 1): Promise<boolean> {
+    this.armSettle(peerId);
     try {
-      await this.opts.publisher.publish(topics.sync(this.opts.sector, this.opts.selfPeer, peerId), payload, { qos: 1 });
+      await this.opts.publisher.publish(topics.sync(this.opts.sector, this.opts.selfPeer, peerId), payload, { qos });
       this.stats.sentMessages += 1;
       this.stats.sentBytes += payload.length;
       return true;

@@ -6,7 +6,6 @@
 // Every step is durable before the next one starts, and the `closed` marker written into the old
 // document is the write-ahead record: a station killed between steps finds, at start, a closed
 // document whose successor is missing or lacks its carry-over, and finishes the cut (open()).
-import { randomBytes } from 'node:crypto';
 import * as Automerge from '@automerge/automerge';
 import { docIdOf, type SectorBoard } from './board.js';
 import type { FileDocStore } from './doc-store.js';
@@ -17,7 +16,7 @@ import { forwardLateEdits, nextEpochId, rolloverEpoch, type RolloverResult } fro
 import type { Logger } from './logger.js';
 import { txt } from './ops/common.js';
 import type { PeerSync } from './peer-sync.js';
-import { EpochReplica, SectorReplica } from './replica.js';
+import { EpochReplica, newActorId, SectorReplica } from './replica.js';
 import type { OpContext, SectorId } from './schema.js';
 import { topics } from './topics.js';
 
@@ -55,7 +54,6 @@ interface EpochDoc {
   activeAt: number;
 }
 
-const randomActor = (): string => randomBytes(16).toString('hex');
 const closedInto = (doc: SectorBoard): string | undefined => txt(doc.closed?.nextEpoch);
 const hasCarryOver = (doc: SectorBoard): boolean => doc.openedFrom !== undefined;
 
@@ -85,7 +83,7 @@ export class PrecinctEpochs {
     for (const docId of await store.list()) {
       if (!docId.startsWith(`${sector}@`)) continue;
       const epoch = docId.slice(sector.length + 1);
-      found.set(epoch, await EpochReplica.open({ store, sector: sector as SectorId, epoch, actorId: randomActor(), log }));
+      found.set(epoch, await EpochReplica.open({ store, sector: sector as SectorId, epoch, actorId: newActorId(), log }));
     }
     // Resume interrupted cuts: a closed epoch whose successor is missing or has no carry-over.
     for (let again = true; again; ) {
@@ -96,8 +94,8 @@ export class PrecinctEpochs {
         const succ = found.get(next);
         if (succ && hasCarryOver(succ.doc)) continue;
         log.warn({ docId: rep.docId, next }, 'sector board epoch cut was interrupted; finishing it');
-        const opened = succ ?? (await EpochReplica.open({ store, sector: sector as SectorId, epoch: next, actorId: randomActor(), log }));
-        const result = rolloverEpoch(rep.doc, next, cutContext(opts.precinct, opts.now?.() ?? Date.now()), randomActor());
+        const opened = succ ?? (await EpochReplica.open({ store, sector: sector as SectorId, epoch: next, actorId: newActorId(), log }));
+        const result = rolloverEpoch(rep.doc, next, cutContext(opts.precinct, opts.now?.() ?? Date.now()), newActorId());
         await opened.update((d) => Automerge.merge(d, result.next));
         found.set(next, opened);
         again = true;
@@ -109,7 +107,7 @@ export class PrecinctEpochs {
     open.sort((a, b) => (a.doc.openedFrom?.at ?? 0) - (b.doc.openedFrom?.at ?? 0));
     if (open.length > 1) log.error({ open: open.map((r) => r.docId) }, 'several open epochs of one sector; the newest is live');
     const current =
-      open.at(-1) ?? (await EpochReplica.open({ store, sector: sector as SectorId, epoch: opts.initialEpoch, actorId: randomActor(), log }));
+      open.at(-1) ?? (await EpochReplica.open({ store, sector: sector as SectorId, epoch: opts.initialEpoch, actorId: newActorId(), log }));
     const epochs = new PrecinctEpochs(opts, current);
     // Grace periods restart from the cut recorded in each board, not from this start: a station
     // that was down archives what came due meanwhile at its first check.
@@ -199,12 +197,12 @@ export class PrecinctEpochs {
       let result: RolloverResult | undefined;
       // Step 1, durable: the closed marker, the record that a cut is under way.
       await cur.update((d) => {
-        result = rolloverEpoch(d, next, cutContext(this.opts.precinct, at), randomActor());
+        result = rolloverEpoch(d, next, cutContext(this.opts.precinct, at), newActorId());
         return result.closed;
       });
       // Step 2, durable: the new epoch's genesis and carry-over.
       const carried = result!;
-      const opened = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch: next, actorId: randomActor(), log: this.opts.log });
+      const opened = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch: next, actorId: newActorId(), log: this.opts.log });
       await opened.update((d) => Automerge.merge(d, carried.next));
       this.attach(opened);
       this.entry(cur).activeAt = at;
@@ -295,7 +293,7 @@ export class PrecinctEpochs {
         if (!archived) return undefined;
         await this.opts.store.saveSnapshot(docId, archived);
         const epoch = docId.slice(this.opts.sector.length + 1);
-        const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: randomActor(), log: this.opts.log });
+        const rep = await EpochReplica.open({ store: this.opts.store, sector: this.opts.sector as SectorId, epoch, actorId: newActorId(), log: this.opts.log });
         this.opts.log.info({ docId }, 'archived epoch reopened for a late car');
         return this.attach(rep);
       })().finally(() => this.reopening.delete(docId));

@@ -67,6 +67,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<RunningMos
       `acl_file ${acl}`,
       'persistence false',
       'max_packet_size 1048576',
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -84,7 +84,9 @@ describe('precinct broker guards (aedes)', () => {
     tap.on('message', (topic, payload) => captured.push({ topic, payload: Buffer.from(payload) }));
     const { id } = await postCall(precinct, await fleet.operatorToken(precinct), { type: 'Fuzz baseline', priority: 3, address: '1 Main', beat: 'B1' });
     await waitFor(() => car.replica.view().calls[id], { what: 'baseline call on the car' });
-    await waitFor(() => captured.length >= 2, { what: 'captured sync traffic' });
+    // The call went to the live car as a bare change; a greeting adds a hello and a sync round.
+    await car.sync.hello('precinct-N');
+    await waitFor(() => new Set(captured.map((c) => c.payload[1])).size >= 3, { what: 'captured sync traffic (change, hello, round)' });
     const headsBefore = JSON.stringify(Object.keys(sb.replica.view().calls).sort());
     const rejectedBefore = sb.sync.stats.rejected + car.sync.stats.rejected;
 

@@ -153,6 +153,9 @@ describe('mdt provision against a running precinct', () => {
 
     // Precinct → car: a new call reaches the car (the station's sync state says the car has it).
     await postCall(precinct, (await readFile(dispatcherTokenFile, 'utf8')).trim(), { type: 'Shoplift', priority: 3, address: '5400 Ballard Ave NW', beat: 'B1' });
+    // A live car is sent the change as it is and does not acknowledge it; a round (the station
+    // greeting the car) has the car state what it holds.
+    await sector.sync.hello('V1001');
     await waitFor(() => sector.sync.inSync('V1001'), { timeoutMs: 10_000, what: 'car has every precinct change' });
     expect((await healthOf(car.uiPort))?.broker.state).toBe('online');
     expect(daemon.output()).not.toContain((await readFile(join(dir, 'etc', 'broker-password'), 'utf8')).trim());

@@ -97,6 +97,8 @@ it("persists a peer's shared heads only once the changes they name are on disk",
     return save(docId, doc);
   };
   await carS.replica.update((d) => upsertUnit(d, { id: 'U3', callSign: 'U-3', homeBeat: 'B1', mode: 'car' }, dispatcher));
+  // The change goes as it is (the pair is live); shared heads move in the round of a greeting.
+  await carS.sync.hello('precinct-S');
   await wire.settle();
   const head = A.getHeads(carS.replica.doc);
   expect(A.hasHeads(station.replica.doc, head)).toBe(true);

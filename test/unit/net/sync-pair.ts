@@ -22,6 +22,10 @@ export class Wire {
   messages = 0;
   /** The biggest payload published so far. */
   largest = 0;
+  /** Every delivery, in order: who to whom and the envelope kind (byte 1). */
+  readonly log: Array<{ from: string; to: string; kind: number; bytes: number }> = [];
+  /** Returns true to lose a message in transit (the publisher still sees success). */
+  drop: ((from: string, to: string, payload: Buffer) => boolean) | undefined;
   readonly nodes = new Map<string, PeerSync<unknown>>();
   private chain: Promise<void> = Promise.resolve();
 
@@ -35,6 +39,8 @@ export class Wire {
         this.bytes += payload.length;
         this.messages += 1;
         this.largest = Math.max(this.largest, payload.length);
+        if (this.drop?.(t.from, t.to, payload)) return;
+        this.log.push({ from: t.from, to: t.to, kind: payload[1] ?? 0, bytes: payload.length });
         const to = this.nodes.get(t.to);
         // One delivery per macrotask, as from a socket: a sync loop then fails by timeout
         // instead of starving the event loop (and the test runner's timers) forever.
@@ -78,7 +84,7 @@ export async function node(
     actor?: string;
     retryAfterMs?: number;
     log?: Logger;
-    sync?: Pick<PeerSyncOptions<unknown>, 'maxPayload' | 'chunkBytes' | 'maxBoardBytes'>;
+    sync?: Pick<PeerSyncOptions<unknown>, 'maxPayload' | 'chunkBytes' | 'maxBoardBytes' | 'settle'>;
   } = {},
 ): Promise<Node> {
   const store = new FileDocStore(join(dir, id));
