@@ -18,7 +18,7 @@ import { CarEpochs, type EpochDocStore } from '../sync/car-epochs.js';
 import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import type { SectorReplica } from '../sync/replica.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
-import { PeerSync } from '../sync/peer-sync.js';
+import { CAR_SETTLE, PeerSync } from '../sync/peer-sync.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
 import type { OpContext, UnitId, VehicleId } from '../sync/schema.js';
@@ -131,7 +131,7 @@ export class LightCar {
       stateFile: join(opts.stateDir, `${vehicleId}.epoch.json`),
       initialEpoch: '1',
       home: precinctPeerId(opts.precinct),
-      makeSync: (replica) => new PeerSync({ replica, publisher: transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-') }) as PeerSync<unknown>,
+      makeSync: (replica) => new PeerSync({ replica, publisher: transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-'), settle: CAR_SETTLE }) as PeerSync<unknown>,
       forgetSyncStates: async () => undefined, // sync states live in memory, with their PeerSync
       ctx: () => self.car!.ctx(),
       self: { vehicleId, unitId },

@@ -213,7 +213,7 @@ export interface MosquittoProc {
 export async function startMosquitto(dir: string, opts: { precinct: string; sectors: string[]; cars: CarEntry[]; secret: string; precinctSecret: string; bare?: boolean }): Promise<MosquittoProc> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  const lines = [...(process.getuid?.() === 0 ? ['user root'] : []), 'per_listener_settings false', `listener ${port} 127.0.0.1`, 'persistence false', 'max_packet_size 4194400', 'log_dest stderr', 'log_type error', 'log_type warning'];
+  const lines = [...(process.getuid?.() === 0 ? ['user root'] : []), 'per_listener_settings false', `listener ${port} 127.0.0.1`, 'persistence false', 'max_packet_size 4194400', 'set_tcp_nodelay true', 'log_dest stderr', 'log_type error', 'log_type warning'];
   if (opts.bare) {
     lines.push('allow_anonymous true');
   } else {
