@@ -336,7 +336,10 @@ export class PeerSync<T> {
     } catch (err) {
       throw new Refusal('invalid', `not a valid change: ${(err as Error).message}`);
     }
-    if (!A.hasHeads(doc, meta.deps)) throw new Refusal('gap', 'a change arrived before one it depends on');
+    // Usually the change extends our heads: checking those first spares hasHeads, which builds
+    // each change it looks up (~30-50 µs a call, a sizeable share of a car's receive).
+    const heads = new Set(A.getHeads(doc));
+    if (!meta.deps.every((h) => heads.has(h)) && !A.hasHeads(doc, meta.deps)) throw new Refusal('gap', 'a change arrived before one it depends on');
     try {
       return [A.applyChanges(doc, [env.body])[0], meta.hash];
     } catch (err) {
