@@ -76,6 +76,11 @@ export class LightCar {
   private avlPhase: NodeJS.Timeout | undefined;
   private seq = 0;
   changes = 0;
+  /** Sync messages that arrived on the wire, and those whose handling (route) has finished. */
+  syncIn = 0;
+  syncDone = 0;
+  /** Every message the transport delivered (AVL, presence, sync...). */
+  wireIn = 0;
 
   private constructor(readonly opts: LightCarOptions, transport: MqttTransport, epochs: CarEpochs) {
     this.transport = transport;
@@ -84,10 +89,15 @@ export class LightCar {
     const { sector, unitId, precinct } = opts;
     this.transport.on('connect', () => void this.epochs.hello());
     this.transport.on('message', (topic, payload) => {
+      this.wireIn += 1;
       const t = parseTopic(topic);
       if (!t) return;
-      if (t.kind === 'sync') void this.epochs.route(topic, payload);
-      else if (t.kind === 'epoch' && t.precinct === precinct) {
+      if (t.kind === 'sync') {
+        this.syncIn += 1;
+        void this.epochs.route(topic, payload).finally(() => (this.syncDone += 1));
+        return;
+      }
+      if (t.kind === 'epoch' && t.precinct === precinct) {
         try {
           const a = parseEpochAnnouncement(payload);
           if (a.sector === sector) void this.epochs.announce(a.epoch);

@@ -27,6 +27,7 @@ import { departmentPriority, loadRecordedCalls, type RecordedCall } from '../dae
 import { newSecret } from '../sync/secret-hash.js';
 import { fileNameOf } from '../sync/doc-store.js';
 import { LightCar } from './county-car.js';
+import { CountyTrace } from './county-trace.js';
 import { runFloor, type FloorResult } from './county-floor.js';
 import { killGroup, median, quantile, ProcSampler, sleep, spawnCli, startMosquitto, stopAll, writePrecinctState, type CarEntry, type JsonLogChild, type MosquittoProc } from './county-procs.js';
 import type { BenchTable } from './table.js';
@@ -148,12 +149,14 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   let vehicle: JsonLogChild | undefined;
   let precinct: JsonLogChild | undefined;
   const samplers: ProcSampler[] = [];
+  const trace = new CountyTrace(`${o.broker} N=${o.n}`, () => liveCars);
   try {
     const profDir = process.env.COUNTY_PROF;
     precinct = spawnCli(['precinct', '--config', cfgFile], profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
     const ready = await precinct.waitForLog('precinct station ready', 60_000);
     const brokerUrl = String(ready.brokerUrl);
     const apiUrl = String(ready.apiUrl);
+    trace.phase('station ready');
     const pSampler = new ProcSampler(() => precinct?.child.pid, 500).start();
     const bSampler = new ProcSampler(() => mosq?.child().pid, 500).start();
     const selfSampler = new ProcSampler(() => process.pid, 500).start();
@@ -206,7 +209,9 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       await waitUntil(() => batch.every((c) => c.transport.isOnline()), 120_000, `cars ${i}.. online`);
     }
     const connectS = (performance.now() - tConnect) / 1000;
+    trace.phase('fleet online');
     for (const car of liveCars) await car.signOn();
+    trace.phase('signed on');
     // Settled when every sector's cars hold the same heads (each car's sign-on reached the others).
     // A car whose exchange with the precinct stalls (both sides sending empty sync messages while
     // each lacks one change of the other: see docs/performance.md, "Sync stall") is counted and
@@ -226,15 +231,18 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     };
     await waitUntil(() => apart().length === 0, 20_000, 'fleet converged after sign-on').catch(() => undefined);
     const stalled = apart();
+    trace.phase('converged after sign-on, or 20 s', { apart: stalled.length });
     // Late or stuck? A loaded station only delays the exchange: left alone, those cars converge.
     // A stall does not, while both sides keep sending messages that carry no change.
     const msgs0 = new Map(stalled.map((c) => [c, c.sync.stats.sentMessages]));
     if (stalled.length > 0) await waitUntil(() => apart().length === 0, 30_000, 'fleet converged without hello').catch(() => undefined);
     const stuck = apart().filter((c) => msgs0.has(c));
+    if (stalled.length > 0) trace.phase('converged without hello, or 30 s', { stuck: stuck.length });
     const stuckMsgsPerS = stuck.reduce((a, c) => a + c.sync.stats.sentMessages - msgs0.get(c)!, 0) / Math.max(1, stuck.length) / 30;
     for (const c of apart()) await c.sync.hello(`precinct-${PRECINCT}`);
     await waitUntil(() => apart().length === 0, 30_000, 'fleet converged after hello').catch(() => undefined);
     const stalledAfterHello = apart().length;
+    trace.phase('after hello', { apart: stalledAfterHello });
 
     // The real vehicle daemon: sim GPS, its own state dir and screen port.
     const vdir = join(dir, 'vehicle');
@@ -268,6 +276,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const idle0 = performance.now();
     await sleep(5000);
     const vIdle = vSampler.window(idle0, performance.now());
+    trace.phase('real vehicle', { online: vehicleOnline });
 
     // Traffic: AVL on every car, officer actions, CAD calls from the real data.
     liveCars.forEach((c, i) => c.startAvl((i * 1000) / liveCars.length));
@@ -320,6 +329,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     }, 1000 / o.callsPerS);
 
     await sleep(3000); // warm-up: every car publishing, caches warm
+    trace.phase('warm-up');
     measuring = true;
     inWindow = true;
     const w0 = performance.now();
@@ -329,12 +339,14 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const w1 = performance.now();
     clearInterval(actTimer);
     clearInterval(callTimer);
+    trace.phase('window');
     // Deliveries still in flight at the window's end count if they arrive within 10 s.
     const windowPending = () => [...pendingChanges.values(), ...pendingCalls.values()].some((p) => p.inWindow);
     await waitUntil(() => !windowPending(), 10_000, 'drain').catch(() => undefined);
     const expectedOf = (lat: number[], m: Map<string, Pending>) => lat.length + [...m.values()].filter((p) => p.inWindow).reduce((a, p) => a + p.waiting.size, 0);
     const changeExpected = expectedOf(changeLat, pendingChanges);
     const callExpected = expectedOf(callLat, pendingCalls);
+    trace.phase('drain', { pendingChanges: pendingChanges.size, pendingCalls: pendingCalls.size });
     const pw = pSampler.window(w0, w1);
     const bw = bSampler.window(w0, w1);
     const sw = selfSampler.window(w0, w1);
@@ -350,7 +362,9 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const peers = bySector.get(sector)!;
     const away = peers[0]!;
     const others = peers.slice(1);
+    await trace.startProfile();
     await away.stop();
+    trace.phase('catch-up: car off');
     const perSector = ((o.changesPerS + o.callsPerS) * 1800) / sectors.length;
     const nCalls = Math.round((perSector * o.callsPerS) / (o.changesPerS + o.callsPerS));
     const nActs = Math.round(perSector) - nCalls;
@@ -361,11 +375,13 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       if (r) offHashes.push(r.hash);
       if (k % 20 === 0) await sleep(5);
     }
+    trace.phase('catch-up: offline changes made', { n: offHashes.length });
     const offCalls: string[] = [];
     for (let k = 0; k < nCalls; k++) {
       offCalls.push(`${runId}-off-${k}`);
       await postCall(sectorCalls[k % sectorCalls.length]!, `${runId}-off-${k}`, false);
     }
+    trace.phase('catch-up: offline calls posted', { n: offCalls.length });
     // The precinct has it all once a connected peer holds every change and call made meanwhile.
     const complete = (c: LightCar) => offHashes.every((h) => c.has(h)) && offCalls.every((id) => id in (c.replica.doc as unknown as { calls: Record<string, unknown> }).calls);
     let catchupMs = NaN;
@@ -374,7 +390,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       // The offline period's traffic was made in seconds, not spread over 30 minutes: let the
       // station digest it (every peer has it, then no sync message for 1 s), or the reconnecting
       // car's hello queues behind thousands of other cars' acks, which a real sector never piles up.
-      await waitUntil(() => others.every(complete), 60_000, 'the connected peers hold the offline period');
+      await waitUntil(() => others.every(complete), 60_000, 'the connected peers hold the offline period', () => `${others.filter(complete).length} of ${others.length} do`);
+      trace.phase('catch-up: peers hold the offline period');
       let seen = -1;
       let quietSince = performance.now();
       await waitUntil(() => {
@@ -382,6 +399,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
         if (n !== seen) [seen, quietSince] = [n, performance.now()];
         return performance.now() - quietSince > 1000;
       }, 60_000, 'the sector quiet after the offline period');
+      trace.phase('catch-up: sector quiet');
       const ref = others.find(complete)!;
       const refHeads = A.getHeads(ref.replica.doc);
       const bytes0 = away.sync.stats.receivedBytes;
@@ -390,16 +408,29 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       await waitUntil(() => A.hasHeads(away.replica.doc, refHeads), 120_000, 'catch-up');
       catchupMs = performance.now() - c0;
       catchupBytes = away.sync.stats.receivedBytes - bytes0;
+      trace.phase('catch-up', { ms: Math.round(catchupMs), bytes: catchupBytes });
     } catch (err) {
+      trace.phase('catch-up failed');
       process.stderr.write(`county: catch-up not measured: ${(err as Error).message}\n`);
     }
 
     // Stop the fleet, then the station (SIGTERM: it flushes), then measure its boards cold.
     for (const c of liveCars) c.stopAvl();
-    await Promise.all(liveCars.map((c) => c.stop()));
+    trace.phase('AVL stopped');
+    const stopMs: number[] = [];
+    await Promise.all(
+      liveCars.map(async (c) => {
+        const t = performance.now();
+        await c.stop();
+        stopMs.push(performance.now() - t);
+      }),
+    );
+    trace.phase('fleet stopped', { stopMedMs: Math.round(median(stopMs)), stopMaxMs: Math.round(Math.max(...stopMs)) });
+    await trace.stopProfile(runId);
     await killGroup(vehicle.child, 'SIGTERM');
     // A profiled station also writes its profile on the way out: give it longer.
     await killGroup(precinct.child, 'SIGTERM', process.env.COUNTY_PROF ? 60_000 : 10_000);
+    trace.phase('vehicle and station stopped');
     const boards = await dirBytes(join(stateDir, 'boards'));
     const biggestDoc = decodeURIComponent(boards.biggest.name);
     void fileNameOf;
@@ -453,6 +484,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     };
   } finally {
     for (const s of samplers) s.stop();
+    await trace.stopProfile(`${o.broker[0]}${o.n}-failed`).catch(() => undefined);
+    trace.close();
     await Promise.all(liveCars.map((c) => c.stop().catch(() => undefined)));
     if (vehicle) await killGroup(vehicle.child);
     if (precinct) await killGroup(precinct.child);
