@@ -18,7 +18,7 @@ import { CarEpochs, type EpochDocStore } from '../sync/car-epochs.js';
 import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import type { SectorReplica } from '../sync/replica.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
-import { PeerSync } from '../sync/peer-sync.js';
+import { PeerSync, type SyncPublisher } from '../sync/peer-sync.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
 import type { OpContext, UnitId, VehicleId } from '../sync/schema.js';
@@ -42,6 +42,23 @@ export class MemoryDocStore implements EpochDocStore {
 }
 
 export const silent = pino({ level: 'silent' });
+
+/** The transport as PeerSync's publisher, timing each publish until the broker acknowledged it. */
+function timedPublisher(t: MqttTransport, acks: () => { n: number; sumMs: number; maxMs: number } | undefined): SyncPublisher {
+  return {
+    isOnline: () => t.isOnline(),
+    publish: async (topic, payload, opts) => {
+      const t0 = performance.now();
+      await t.publish(topic, payload, opts);
+      const a = acks();
+      if (!a) return;
+      const ms = performance.now() - t0;
+      a.n += 1;
+      a.sumMs += ms;
+      if (ms > a.maxMs) a.maxMs = ms;
+    },
+  };
+}
 
 export interface LightCarOptions {
   vehicleId: string;
@@ -79,8 +96,22 @@ export class LightCar {
   /** Sync messages that arrived on the wire, and those whose handling (route) has finished. */
   syncIn = 0;
   syncDone = 0;
+  /** Received sync messages still queued when the car stopped (never handled: as a car that goes off). */
+  syncDropped = 0;
   /** Every message the transport delivered (AVL, presence, sync...). */
   wireIn = 0;
+  /** Sync publishes and the time until the broker acknowledged them (QoS 1 PUBACK), ms. */
+  readonly acks = { n: 0, sumMs: 0, maxMs: 0 };
+  /**
+   * Received sync messages, handed to the board one at a time. PeerSync queues them itself, but
+   * a message it handles while the link is down never waits for I/O (its reply is not sent), so
+   * a stopped car would work through its whole queue in one run of microtasks, starving the
+   * event loop of every car in this process (no timer, no socket). A car that stops drops what
+   * it had not handled yet, as a real one going off does; the next connect's hello re-derives it.
+   */
+  private readonly inbox: Array<[string, Buffer]> = [];
+  private draining = false;
+  private stopped = false;
 
   private constructor(readonly opts: LightCarOptions, transport: MqttTransport, epochs: CarEpochs) {
     this.transport = transport;
@@ -94,7 +125,8 @@ export class LightCar {
       if (!t) return;
       if (t.kind === 'sync') {
         this.syncIn += 1;
-        void this.epochs.route(topic, payload).finally(() => (this.syncDone += 1));
+        this.inbox.push([topic, payload]);
+        if (!this.draining) void this.drain();
         return;
       }
       if (t.kind === 'epoch' && t.precinct === precinct) {
@@ -116,6 +148,21 @@ export class LightCar {
       }
     });
     if (opts.onBoardChange) this.replica.on('change', () => opts.onBoardChange!(this));
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let m = this.inbox.shift(); m && !this.stopped; m = this.inbox.shift()) {
+        try {
+          await this.epochs.route(m[0], m[1]);
+        } finally {
+          this.syncDone += 1;
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   static async create(opts: LightCarOptions): Promise<LightCar> {
@@ -141,7 +188,7 @@ export class LightCar {
       stateFile: join(opts.stateDir, `${vehicleId}.epoch.json`),
       initialEpoch: '1',
       home: precinctPeerId(opts.precinct),
-      makeSync: (replica) => new PeerSync({ replica, publisher: transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-') }) as PeerSync<unknown>,
+      makeSync: (replica) => new PeerSync({ replica, publisher: timedPublisher(transport, () => self.car?.acks), sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-') }) as PeerSync<unknown>,
       forgetSyncStates: async () => undefined, // sync states live in memory, with their PeerSync
       ctx: () => self.car!.ctx(),
       self: { vehicleId, unitId },
@@ -161,6 +208,7 @@ export class LightCar {
   }
 
   start(): void {
+    this.stopped = false;
     this.transport.start();
   }
 
@@ -253,6 +301,10 @@ export class LightCar {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.syncDropped += this.inbox.length;
+    this.syncDone += this.inbox.length;
+    this.inbox.length = 0;
     this.stopAvl();
     await this.transport.close();
   }

@@ -149,7 +149,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   let vehicle: JsonLogChild | undefined;
   let precinct: JsonLogChild | undefined;
   const samplers: ProcSampler[] = [];
-  const trace = new CountyTrace(`${o.broker} N=${o.n}`, () => liveCars);
+  const trace = new CountyTrace(`${o.broker} N=${o.n}`, () => liveCars, { station: () => precinct?.child.pid, mosquitto: () => mosq?.child().pid });
   try {
     const profDir = process.env.COUNTY_PROF;
     precinct = spawnCli(['precinct', '--config', cfgFile], profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
