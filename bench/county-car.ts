@@ -44,13 +44,14 @@ export class MemoryDocStore implements EpochDocStore {
 export const silent = pino({ level: 'silent' });
 
 /** The transport as PeerSync's publisher, timing each publish until the broker acknowledged it. */
-function timedPublisher(t: MqttTransport, acks: () => { n: number; sumMs: number; maxMs: number } | undefined): SyncPublisher {
+function timedPublisher(t: MqttTransport, acks: () => LightCar['acks'] | undefined): SyncPublisher {
   return {
     isOnline: () => t.isOnline(),
     publish: async (topic, payload, opts) => {
       const t0 = performance.now();
-      await t.publish(topic, payload, opts);
       const a = acks();
+      if (a && t.isOnline()) a.started += 1;
+      await t.publish(topic, payload, opts);
       if (!a) return;
       const ms = performance.now() - t0;
       a.n += 1;
@@ -100,8 +101,10 @@ export class LightCar {
   syncDropped = 0;
   /** Every message the transport delivered (AVL, presence, sync...). */
   wireIn = 0;
-  /** Sync publishes and the time until the broker acknowledged them (QoS 1 PUBACK), ms. */
-  readonly acks = { n: 0, sumMs: 0, maxMs: 0 };
+  /** Sync publishes issued, those the broker acknowledged (QoS 1 PUBACK) and their ack times, ms. */
+  readonly acks = { started: 0, n: 0, sumMs: 0, maxMs: 0 };
+  /** Connects of the transport (the first and every reconnect). */
+  connects = 0;
   /**
    * Received sync messages, handed to the board one at a time. PeerSync queues them itself, but
    * a message it handles while the link is down never waits for I/O (its reply is not sent), so
@@ -118,7 +121,10 @@ export class LightCar {
     this.epochs = epochs;
     this.replica = epochs.live;
     const { sector, unitId, precinct } = opts;
-    this.transport.on('connect', () => void this.epochs.hello());
+    this.transport.on('connect', () => {
+      this.connects += 1;
+      void this.epochs.hello();
+    });
     this.transport.on('message', (topic, payload) => {
       this.wireIn += 1;
       const t = parseTopic(topic);

@@ -229,20 +229,53 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       }
       return out;
     };
+    // Which way a car is apart (it lacks its sector's changes, or the sector lacks its own), what
+    // its link did and what it believes, and what the station logged at warn or above.
+    const hasAll = (doc: A.Doc<unknown>, heads: A.Heads) => {
+      try {
+        return A.hasHeads(doc, heads);
+      } catch {
+        return false;
+      }
+    };
+    const describeApart = (cs: LightCar[], away: LightCar[] = apart()) => {
+      const d = { cars: cs.length, lacksSector: 0, sectorLacksIt: 0, both: 0, believesPrecinctHasAll: 0, reconnected: 0, unackedPublishes: 0, queued: 0, syncIn: 0, syncSent: 0, signedOn: 0 };
+      for (const c of cs) {
+        const ref = bySector.get(c.opts.sector)!.find((x) => !cs.includes(x) && !away.includes(x));
+        const lacks = ref ? !hasAll(c.replica.doc, A.getHeads(ref.replica.doc)) : false;
+        const lacked = ref ? !hasAll(ref.replica.doc, A.getHeads(c.replica.doc)) : false;
+        if (lacks && lacked) d.both += 1;
+        else if (lacks) d.lacksSector += 1;
+        else if (lacked) d.sectorLacksIt += 1;
+        if (c.sync.inSync(`precinct-${PRECINCT}`)) d.believesPrecinctHasAll += 1;
+        if (c.connects > 1) d.reconnected += 1;
+        d.unackedPublishes += c.acks.started - c.acks.n;
+        d.queued += c.syncIn - c.syncDone;
+        d.syncIn += c.syncIn;
+        d.syncSent += c.sync.stats.sentMessages;
+        if (c.replica.view().units[c.opts.unitId]?.status !== 'off_duty') d.signedOn += 1;
+      }
+      return d;
+    };
+    const stationWarnings = () => {
+      const byMsg: Record<string, number> = {};
+      for (const l of precinct?.lines ?? []) byMsg[String(l.msg)] = (byMsg[String(l.msg)] ?? 0) + 1;
+      return byMsg;
+    };
     await waitUntil(() => apart().length === 0, 20_000, 'fleet converged after sign-on').catch(() => undefined);
     const stalled = apart();
-    trace.phase('converged after sign-on, or 20 s', { apart: stalled.length });
+    trace.phase('converged after sign-on, or 20 s', { apart: describeApart(stalled), stationWarnings: stationWarnings() });
     // Late or stuck? A loaded station only delays the exchange: left alone, those cars converge.
     // A stall does not, while both sides keep sending messages that carry no change.
     const msgs0 = new Map(stalled.map((c) => [c, c.sync.stats.sentMessages]));
     if (stalled.length > 0) await waitUntil(() => apart().length === 0, 30_000, 'fleet converged without hello').catch(() => undefined);
     const stuck = apart().filter((c) => msgs0.has(c));
-    if (stalled.length > 0) trace.phase('converged without hello, or 30 s', { stuck: stuck.length });
+    if (stalled.length > 0) trace.phase('converged without hello, or 30 s', { stuck: describeApart(stuck), stationWarnings: stationWarnings() });
     const stuckMsgsPerS = stuck.reduce((a, c) => a + c.sync.stats.sentMessages - msgs0.get(c)!, 0) / Math.max(1, stuck.length) / 30;
     for (const c of apart()) await c.sync.hello(`precinct-${PRECINCT}`);
     await waitUntil(() => apart().length === 0, 30_000, 'fleet converged after hello').catch(() => undefined);
     const stalledAfterHello = apart().length;
-    trace.phase('after hello', { apart: stalledAfterHello });
+    trace.phase('after hello', { apart: describeApart(apart()), stationWarnings: stationWarnings() });
 
     // The real vehicle daemon: sim GPS, its own state dir and screen port.
     const vdir = join(dir, 'vehicle');
@@ -430,7 +463,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     await killGroup(vehicle.child, 'SIGTERM');
     // A profiled station also writes its profile on the way out: give it longer.
     await killGroup(precinct.child, 'SIGTERM', process.env.COUNTY_PROF ? 60_000 : 10_000);
-    trace.phase('vehicle and station stopped');
+    trace.phase('vehicle and station stopped', { stationWarnings: stationWarnings() });
     const boards = await dirBytes(join(stateDir, 'boards'));
     const biggestDoc = decodeURIComponent(boards.biggest.name);
     void fileNameOf;
