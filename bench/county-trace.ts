@@ -3,7 +3,8 @@
 // queued (arrived on the wire, not yet handled by PeerSync). With COUNTY_TRACE=<ms> the same line
 // is also printed every <ms> while the bench waits; with COUNTY_SELF_PROF=<dir> the bench process
 // records a CPU profile of the phases after the measured window (catch-up and the fleet's stop),
-// written to <dir> as a .cpuprofile (Chrome DevTools / speedscope).
+// written to <dir> as a .cpuprofile (Chrome DevTools / speedscope); COUNTY_SELF_PROF_SIGNON=1 adds
+// a profile from the fleet's sign-on to the hello given to cars still apart.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
