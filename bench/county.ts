@@ -404,7 +404,9 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const others = peers.slice(1);
     await trace.startProfile();
     await away.stop();
-    trace.phase('catch-up: car off');
+    // The sector's sync traffic as its cars see it: messages received from the station and sent to it.
+    const sectorSync = () => ({ sectorIn: others.reduce((a, c) => a + c.syncIn, 0), sectorOut: others.reduce((a, c) => a + c.sync.stats.sentMessages, 0) });
+    trace.phase('catch-up: car off', sectorSync());
     const perSector = ((o.changesPerS + o.callsPerS) * 1800) / sectors.length;
     const nCalls = Math.round((perSector * o.callsPerS) / (o.changesPerS + o.callsPerS));
     const nActs = Math.round(perSector) - nCalls;
@@ -416,13 +418,13 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       if (r) offHashes.push(r.hash);
       if (k % 20 === 0) await sleep(5);
     }
-    trace.phase('catch-up: offline changes made', { n: offHashes.length });
+    trace.phase('catch-up: offline changes made', { n: offHashes.length, ...sectorSync() });
     const offCalls: string[] = [];
     for (let k = 0; k < nCalls; k++) {
       offCalls.push(`${runId}-off-${k}`);
       await postCall(sectorCalls[k % sectorCalls.length]!, `${runId}-off-${k}`, false);
     }
-    trace.phase('catch-up: offline calls posted', { n: offCalls.length });
+    trace.phase('catch-up: offline calls posted', { n: offCalls.length, ...sectorSync() });
     // The precinct has it all once a connected peer holds every change and call made meanwhile.
     // A board never loses a change, so each car's progress through the list is kept: checking all
     // ~600 hashes of ~30 cars every 100 ms (a missing hash costs Automerge a thrown error) was 7 %
@@ -445,7 +447,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       // fans ~630 changes and ~100 calls out to the sector's ~28 other cars, which all share this
       // process. Its time is reported (digest s); the limits only stop a run that hangs.
       await waitUntil(() => others.every(complete), 240_000, 'the connected peers hold the offline period', () => `${others.filter(complete).length} of ${others.length} do`);
-      trace.phase('catch-up: peers hold the offline period');
+      trace.phase('catch-up: peers hold the offline period', sectorSync());
       let seen = -1;
       let quietSince = performance.now();
       await waitUntil(() => {
@@ -454,7 +456,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
         return performance.now() - quietSince > 1000;
       }, 120_000, 'the sector quiet after the offline period');
       catchupDigestS = (performance.now() - digest0) / 1000;
-      trace.phase('catch-up: sector quiet', { digestS: Math.round(catchupDigestS) });
+      trace.phase('catch-up: sector quiet', { digestS: Math.round(catchupDigestS), ...sectorSync() });
       const ref = others.find(complete)!;
       const refHeads = A.getHeads(ref.replica.doc);
       const bytes0 = away.sync.stats.receivedBytes;
@@ -465,7 +467,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       catchupBytes = away.sync.stats.receivedBytes - bytes0;
       trace.phase('catch-up', { ms: Math.round(catchupMs), bytes: catchupBytes });
     } catch (err) {
-      trace.phase('catch-up failed');
+      trace.phase('catch-up failed', sectorSync());
       process.stderr.write(`county: catch-up not measured: ${(err as Error).message}\n`);
     }
 
