@@ -43,6 +43,15 @@ export class MemoryDocStore implements EpochDocStore {
 
 export const silent = pino({ level: 'silent' });
 
+/**
+ * COUNTY_CAR_DIRECT=1: every received sync message goes to the board at once, queued inside
+ * PeerSync, and nothing is dropped at stop (this module's behaviour before the inbox below), to
+ * compare the two (COUNTY_STOP_TEST=1 in bench/county.ts).
+ */
+const DIRECT_ROUTE = process.env.COUNTY_CAR_DIRECT === '1';
+/** Received sync messages a car handles between two yields to the event loop. */
+const YIELD_EVERY = 4;
+
 /** The transport as PeerSync's publisher, timing each publish until the broker acknowledged it. */
 function timedPublisher(t: MqttTransport, acks: () => LightCar['acks'] | undefined): SyncPublisher {
   return {
@@ -111,10 +120,12 @@ export class LightCar {
    * a stopped car would work through its whole queue in one run of microtasks, starving the
    * event loop of every car in this process (no timer, no socket). A car that stops drops what
    * it had not handled yet, as a real one going off does; the next connect's hello re-derives it.
-   * Between two messages the car yields to the event loop: a message that needs no reply is
+   * Every few messages the car yields to the event loop: a message that needs no reply is
    * handled without any I/O, so 30 cars working through the same burst ran back to back for up to
    * 39 s at N = 500 (no socket read, no keep-alive, no timer for any car in this process), where
-   * real cars, each in its own process, would not hold up one another.
+   * real cars, each in its own process, would not hold up one another. (Yielding after every
+   * message cost a loop turn per message: at N = 500 a turn took 1-3 s, and the cars of a sector
+   * drained a burst at under one message a second each.)
    */
   private readonly inbox: Array<[string, Buffer]> = [];
   private draining = false;
@@ -135,6 +146,10 @@ export class LightCar {
       if (!t) return;
       if (t.kind === 'sync') {
         this.syncIn += 1;
+        if (DIRECT_ROUTE) {
+          void this.epochs.route(topic, payload).finally(() => (this.syncDone += 1));
+          return;
+        }
         this.inbox.push([topic, payload]);
         if (!this.draining) void this.drain();
         return;
@@ -169,7 +184,7 @@ export class LightCar {
         } finally {
           this.syncDone += 1;
         }
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.syncDone % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.draining = false;

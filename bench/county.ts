@@ -419,6 +419,15 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       if (k % 20 === 0) await sleep(5);
     }
     trace.phase('catch-up: offline changes made', { n: offHashes.length, ...sectorSync() });
+    if (process.env.COUNTY_STOP_TEST === '1') {
+      // How long the fleet takes to stop while the sector's cars still have the burst queued.
+      for (const c of liveCars) c.stopAvl();
+      const queuedAtStop = liveCars.reduce((a, c) => a + c.syncIn - c.syncDone, 0);
+      const t = performance.now();
+      await Promise.all(liveCars.map((c) => c.stop()));
+      trace.phase('stop test: fleet stopped', { queuedAtStop, stopS: Math.round((performance.now() - t) / 100) / 10 });
+      throw new Error('COUNTY_STOP_TEST: the run ends after the stop test');
+    }
     const offCalls: string[] = [];
     for (let k = 0; k < nCalls; k++) {
       offCalls.push(`${runId}-off-${k}`);
