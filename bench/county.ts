@@ -86,6 +86,9 @@ export interface CountyResult {
   catchupBytes: number;
   /** From the first change of the offline period to the sector quiet again (the car then reconnects). */
   catchupDigestS: number;
+  /** How long stopping the N cars took, and the received sync messages they still had queued (dropped). */
+  fleetStopS: number;
+  queuedAtStop: number;
   boardsKiB: number;
   biggestBoardKiB: number;
   boardColdLoadMs: number;
@@ -482,7 +485,9 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
 
     // Stop the fleet, then the station (SIGTERM: it flushes), then measure its boards cold.
     for (const c of liveCars) c.stopAvl();
-    trace.phase('AVL stopped', { queuedAtStop: liveCars.reduce((a, c) => a + c.syncIn - c.syncDone, 0) });
+    const queuedAtStop = liveCars.reduce((a, c) => a + c.syncIn - c.syncDone, 0);
+    trace.phase('AVL stopped', { queuedAtStop });
+    const stop0 = performance.now();
     const stopMs: number[] = [];
     await Promise.all(
       liveCars.map(async (c) => {
@@ -491,6 +496,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
         stopMs.push(performance.now() - t);
       }),
     );
+    const fleetStopS = (performance.now() - stop0) / 1000;
     trace.phase('fleet stopped', { stopMedMs: Math.round(median(stopMs)), stopMaxMs: Math.round(Math.max(...stopMs)) });
     await trace.stopProfile(runId);
     await killGroup(vehicle.child, 'SIGTERM');
@@ -544,6 +550,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       catchupMs,
       catchupBytes,
       catchupDigestS,
+      fleetStopS,
+      queuedAtStop,
       boardsKiB: boards.total / 1024,
       biggestBoardKiB: boards.biggest.bytes / 1024,
       boardColdLoadMs: cold.loadMs,
