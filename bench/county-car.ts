@@ -18,7 +18,7 @@ import { CarEpochs, type EpochDocStore } from '../sync/car-epochs.js';
 import { parseEpochAnnouncement } from '../sync/epoch-announce.js';
 import type { SectorReplica } from '../sync/replica.js';
 import { MqttTransport } from '../sync/mqtt-transport.js';
-import { CAR_SETTLE, PeerSync } from '../sync/peer-sync.js';
+import { CAR_SETTLE, PeerSync, type SyncPublisher } from '../sync/peer-sync.js';
 import { precinctPeerId } from '../sync/acl.js';
 import { parseTopic, topics } from '../sync/topics.js';
 import type { OpContext, UnitId, VehicleId } from '../sync/schema.js';
@@ -42,6 +42,33 @@ export class MemoryDocStore implements EpochDocStore {
 }
 
 export const silent = pino({ level: 'silent' });
+
+/**
+ * COUNTY_CAR_DIRECT=1: every received sync message goes to the board at once, queued inside
+ * PeerSync, and nothing is dropped at stop (this module's behaviour before the inbox below), to
+ * compare the two (COUNTY_STOP_TEST=1 in bench/county.ts).
+ */
+const DIRECT_ROUTE = process.env.COUNTY_CAR_DIRECT === '1';
+/** Received sync messages a car handles between two yields to the event loop. */
+const YIELD_EVERY = 4;
+
+/** The transport as PeerSync's publisher, timing each publish until the broker acknowledged it. */
+function timedPublisher(t: MqttTransport, acks: () => LightCar['acks'] | undefined): SyncPublisher {
+  return {
+    isOnline: () => t.isOnline(),
+    publish: async (topic, payload, opts) => {
+      const t0 = performance.now();
+      const a = acks();
+      if (a && t.isOnline()) a.started += 1;
+      await t.publish(topic, payload, opts);
+      if (!a) return;
+      const ms = performance.now() - t0;
+      a.n += 1;
+      a.sumMs += ms;
+      if (ms > a.maxMs) a.maxMs = ms;
+    },
+  };
+}
 
 export interface LightCarOptions {
   vehicleId: string;
@@ -76,18 +103,58 @@ export class LightCar {
   private avlPhase: NodeJS.Timeout | undefined;
   private seq = 0;
   changes = 0;
+  /** Sync messages that arrived on the wire, and those whose handling (route) has finished. */
+  syncIn = 0;
+  syncDone = 0;
+  /** Received sync messages still queued when the car stopped (never handled: as a car that goes off). */
+  syncDropped = 0;
+  /** Every message the transport delivered (AVL, presence, sync...). */
+  wireIn = 0;
+  /** Sync publishes issued, those the broker acknowledged (QoS 1 PUBACK) and their ack times, ms. */
+  readonly acks = { started: 0, n: 0, sumMs: 0, maxMs: 0 };
+  /** Connects of the transport (the first and every reconnect). */
+  connects = 0;
+  /**
+   * Received sync messages, handed to the board one at a time. PeerSync queues them itself, but
+   * a message it handles while the link is down never waits for I/O (its reply is not sent), so
+   * a stopped car would work through its whole queue in one run of microtasks, starving the
+   * event loop of every car in this process (no timer, no socket). A car that stops drops what
+   * it had not handled yet, as a real one going off does; the next connect's hello re-derives it.
+   * Every few messages the car yields to the event loop: a message that needs no reply is
+   * handled without any I/O, so 30 cars working through the same burst ran back to back for up to
+   * 39 s at N = 500 (no socket read, no keep-alive, no timer for any car in this process), where
+   * real cars, each in its own process, would not hold up one another. (Yielding after every
+   * message cost a loop turn per message: at N = 500 a turn took 1-3 s, and the cars of a sector
+   * drained a burst at under one message a second each.)
+   */
+  private readonly inbox: Array<[string, Buffer]> = [];
+  private draining = false;
+  private stopped = false;
 
   private constructor(readonly opts: LightCarOptions, transport: MqttTransport, epochs: CarEpochs) {
     this.transport = transport;
     this.epochs = epochs;
     this.replica = epochs.live;
     const { sector, unitId, precinct } = opts;
-    this.transport.on('connect', () => void this.epochs.hello());
+    this.transport.on('connect', () => {
+      this.connects += 1;
+      void this.epochs.hello();
+    });
     this.transport.on('message', (topic, payload) => {
+      this.wireIn += 1;
       const t = parseTopic(topic);
       if (!t) return;
-      if (t.kind === 'sync') void this.epochs.route(topic, payload);
-      else if (t.kind === 'epoch' && t.precinct === precinct) {
+      if (t.kind === 'sync') {
+        this.syncIn += 1;
+        if (DIRECT_ROUTE) {
+          void this.epochs.route(topic, payload).finally(() => (this.syncDone += 1));
+          return;
+        }
+        this.inbox.push([topic, payload]);
+        if (!this.draining) void this.drain();
+        return;
+      }
+      if (t.kind === 'epoch' && t.precinct === precinct) {
         try {
           const a = parseEpochAnnouncement(payload);
           if (a.sector === sector) void this.epochs.announce(a.epoch);
@@ -106,6 +173,22 @@ export class LightCar {
       }
     });
     if (opts.onBoardChange) this.replica.on('change', () => opts.onBoardChange!(this));
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (let m = this.inbox.shift(); m && !this.stopped; m = this.inbox.shift()) {
+        try {
+          await this.epochs.route(m[0], m[1]);
+        } finally {
+          this.syncDone += 1;
+        }
+        if (this.syncDone % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   static async create(opts: LightCarOptions): Promise<LightCar> {
@@ -131,7 +214,8 @@ export class LightCar {
       stateFile: join(opts.stateDir, `${vehicleId}.epoch.json`),
       initialEpoch: '1',
       home: precinctPeerId(opts.precinct),
-      makeSync: (replica) => new PeerSync({ replica, publisher: transport, sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-'), settle: CAR_SETTLE }) as PeerSync<unknown>,
+      makeSync: (replica) =>
+        new PeerSync({ replica, publisher: timedPublisher(transport, () => self.car?.acks), sector, selfPeer: vehicleId, log: silent, allowPeer: (p) => p.startsWith('precinct-'), settle: CAR_SETTLE }) as PeerSync<unknown>,
       forgetSyncStates: async () => undefined, // sync states live in memory, with their PeerSync
       ctx: () => self.car!.ctx(),
       self: { vehicleId, unitId },
@@ -151,6 +235,7 @@ export class LightCar {
   }
 
   start(): void {
+    this.stopped = false;
     this.transport.start();
   }
 
@@ -243,6 +328,10 @@ export class LightCar {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.syncDropped += this.inbox.length;
+    this.syncDone += this.inbox.length;
+    this.inbox.length = 0;
     this.stopAvl();
     await this.transport.close();
   }

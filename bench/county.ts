@@ -27,6 +27,7 @@ import { departmentPriority, loadRecordedCalls, type RecordedCall } from '../dae
 import { newSecret } from '../sync/secret-hash.js';
 import { fileNameOf } from '../sync/doc-store.js';
 import { LightCar } from './county-car.js';
+import { CountyTrace } from './county-trace.js';
 import { runFloor, type FloorResult } from './county-floor.js';
 import { killGroup, median, quantile, ProcSampler, sleep, spawnCli, startMosquitto, stopAll, writePrecinctState, type CarEntry, type JsonLogChild, type MosquittoProc } from './county-procs.js';
 import type { BenchTable } from './table.js';
@@ -83,6 +84,11 @@ export interface CountyResult {
   catchupChanges: number;
   catchupMs: number;
   catchupBytes: number;
+  /** From the first change of the offline period to the sector quiet again (the car then reconnects). */
+  catchupDigestS: number;
+  /** How long stopping the N cars took, and the received sync messages they still had queued (dropped). */
+  fleetStopS: number;
+  queuedAtStop: number;
   boardsKiB: number;
   biggestBoardKiB: number;
   boardColdLoadMs: number;
@@ -148,12 +154,14 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
   let vehicle: JsonLogChild | undefined;
   let precinct: JsonLogChild | undefined;
   const samplers: ProcSampler[] = [];
+  const trace = new CountyTrace(`${o.broker} N=${o.n}`, () => liveCars, { station: () => precinct?.child.pid, mosquitto: () => mosq?.child().pid });
   try {
     const profDir = process.env.COUNTY_PROF;
     precinct = spawnCli(['precinct', '--config', cfgFile], profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {});
     const ready = await precinct.waitForLog('precinct station ready', 60_000);
     const brokerUrl = String(ready.brokerUrl);
     const apiUrl = String(ready.apiUrl);
+    trace.phase('station ready');
     const pSampler = new ProcSampler(() => precinct?.child.pid, 500).start();
     const bSampler = new ProcSampler(() => mosq?.child().pid, 500).start();
     const selfSampler = new ProcSampler(() => process.pid, 500).start();
@@ -206,7 +214,10 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       await waitUntil(() => batch.every((c) => c.transport.isOnline()), 120_000, `cars ${i}.. online`);
     }
     const connectS = (performance.now() - tConnect) / 1000;
+    trace.phase('fleet online');
+    if (process.env.COUNTY_SELF_PROF_SIGNON === '1') await trace.startProfile();
     for (const car of liveCars) await car.signOn();
+    trace.phase('signed on');
     // Settled when every sector's cars hold the same heads (each car's sign-on reached the others).
     // A car whose exchange with the precinct stalls (both sides sending empty sync messages while
     // each lacks one change of the other: see docs/performance.md, "Sync stall") is counted and
@@ -224,17 +235,57 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       }
       return out;
     };
+    // Which way a car is apart (it lacks its sector's changes, or the sector lacks its own), what
+    // its link did and what it believes, and what the station logged at warn or above.
+    const hasAll = (doc: A.Doc<unknown>, heads: A.Heads) => {
+      try {
+        return A.hasHeads(doc, heads);
+      } catch {
+        return false;
+      }
+    };
+    const describeApart = (cs: LightCar[], away: LightCar[] = apart()) => {
+      const d = { cars: cs.length, lacksSector: 0, sectorLacksIt: 0, both: 0, believesPrecinctHasAll: 0, reconnected: 0, unackedPublishes: 0, queued: 0, syncIn: 0, syncSent: 0, signedOn: 0 };
+      for (const c of cs) {
+        const ref = bySector.get(c.opts.sector)!.find((x) => !cs.includes(x) && !away.includes(x));
+        const lacks = ref ? !hasAll(c.replica.doc, A.getHeads(ref.replica.doc)) : false;
+        const lacked = ref ? !hasAll(ref.replica.doc, A.getHeads(c.replica.doc)) : false;
+        if (lacks && lacked) d.both += 1;
+        else if (lacks) d.lacksSector += 1;
+        else if (lacked) d.sectorLacksIt += 1;
+        if (c.sync.inSync(`precinct-${PRECINCT}`)) d.believesPrecinctHasAll += 1;
+        if (c.connects > 1) d.reconnected += 1;
+        d.unackedPublishes += c.acks.started - c.acks.n;
+        d.queued += c.syncIn - c.syncDone;
+        d.syncIn += c.syncIn;
+        d.syncSent += c.sync.stats.sentMessages;
+        if (c.replica.view().units[c.opts.unitId]?.status !== 'off_duty') d.signedOn += 1;
+      }
+      return d;
+    };
+    const stationWarnings = () => {
+      const byMsg: Record<string, number> = {};
+      for (const l of precinct?.lines ?? []) {
+        const k = `${String(l.msg)}${l.err ? `: ${String(l.err).slice(0, 80)}` : ''}${l.reason ? ` (${String(l.reason).slice(0, 80)})` : ''}`;
+        byMsg[k] = (byMsg[k] ?? 0) + 1;
+      }
+      return byMsg;
+    };
     await waitUntil(() => apart().length === 0, 20_000, 'fleet converged after sign-on').catch(() => undefined);
     const stalled = apart();
+    trace.phase('converged after sign-on, or 20 s', { apart: describeApart(stalled), stationWarnings: stationWarnings() });
     // Late or stuck? A loaded station only delays the exchange: left alone, those cars converge.
     // A stall does not, while both sides keep sending messages that carry no change.
     const msgs0 = new Map(stalled.map((c) => [c, c.sync.stats.sentMessages]));
     if (stalled.length > 0) await waitUntil(() => apart().length === 0, 30_000, 'fleet converged without hello').catch(() => undefined);
     const stuck = apart().filter((c) => msgs0.has(c));
+    if (stalled.length > 0) trace.phase('converged without hello, or 30 s', { stuck: describeApart(stuck), stationWarnings: stationWarnings() });
     const stuckMsgsPerS = stuck.reduce((a, c) => a + c.sync.stats.sentMessages - msgs0.get(c)!, 0) / Math.max(1, stuck.length) / 30;
     for (const c of apart()) await c.sync.hello(`precinct-${PRECINCT}`);
     await waitUntil(() => apart().length === 0, 30_000, 'fleet converged after hello').catch(() => undefined);
     const stalledAfterHello = apart().length;
+    trace.phase('after hello', { apart: describeApart(apart()), stationWarnings: stationWarnings() });
+    await trace.stopProfile(`${o.broker[0]}${o.n}-signon`);
 
     // The real vehicle daemon: sim GPS, its own state dir and screen port.
     const vdir = join(dir, 'vehicle');
@@ -268,6 +319,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const idle0 = performance.now();
     await sleep(5000);
     const vIdle = vSampler.window(idle0, performance.now());
+    trace.phase('real vehicle', { online: vehicleOnline });
 
     // Traffic: AVL on every car, officer actions, CAD calls from the real data.
     liveCars.forEach((c, i) => c.startAvl((i * 1000) / liveCars.length));
@@ -320,6 +372,7 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     }, 1000 / o.callsPerS);
 
     await sleep(3000); // warm-up: every car publishing, caches warm
+    trace.phase('warm-up');
     measuring = true;
     inWindow = true;
     const w0 = performance.now();
@@ -329,12 +382,14 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const w1 = performance.now();
     clearInterval(actTimer);
     clearInterval(callTimer);
+    trace.phase('window');
     // Deliveries still in flight at the window's end count if they arrive within 10 s.
     const windowPending = () => [...pendingChanges.values(), ...pendingCalls.values()].some((p) => p.inWindow);
     await waitUntil(() => !windowPending(), 10_000, 'drain').catch(() => undefined);
     const expectedOf = (lat: number[], m: Map<string, Pending>) => lat.length + [...m.values()].filter((p) => p.inWindow).reduce((a, p) => a + p.waiting.size, 0);
     const changeExpected = expectedOf(changeLat, pendingChanges);
     const callExpected = expectedOf(callLat, pendingCalls);
+    trace.phase('drain', { pendingChanges: pendingChanges.size, pendingCalls: pendingCalls.size });
     const pw = pSampler.window(w0, w1);
     const bw = bSampler.window(w0, w1);
     const sw = selfSampler.window(w0, w1);
@@ -350,38 +405,70 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     const peers = bySector.get(sector)!;
     const away = peers[0]!;
     const others = peers.slice(1);
+    await trace.startProfile();
     await away.stop();
+    // The sector's sync traffic as its cars see it: messages received from the station and sent to it.
+    const sectorSync = () => ({ sectorIn: others.reduce((a, c) => a + c.syncIn, 0), sectorOut: others.reduce((a, c) => a + c.sync.stats.sentMessages, 0) });
+    trace.phase('catch-up: car off', sectorSync());
     const perSector = ((o.changesPerS + o.callsPerS) * 1800) / sectors.length;
     const nCalls = Math.round((perSector * o.callsPerS) / (o.changesPerS + o.callsPerS));
     const nActs = Math.round(perSector) - nCalls;
     const sectorCalls = recorded.filter((r) => dept.beats[r.beat]?.sector === sector);
     const offHashes: string[] = [];
+    const digest0 = performance.now();
     for (let k = 0; k < nActs; k++) {
       const r = await others[k % others.length]!.act();
       if (r) offHashes.push(r.hash);
       if (k % 20 === 0) await sleep(5);
+    }
+    trace.phase('catch-up: offline changes made', { n: offHashes.length, ...sectorSync() });
+    if (process.env.COUNTY_STOP_TEST === '1') {
+      // How long the fleet takes to stop while the sector's cars still have the burst queued.
+      for (const c of liveCars) c.stopAvl();
+      const queuedAtStop = liveCars.reduce((a, c) => a + c.syncIn - c.syncDone, 0);
+      const t = performance.now();
+      await Promise.all(liveCars.map((c) => c.stop()));
+      trace.phase('stop test: fleet stopped', { queuedAtStop, stopS: Math.round((performance.now() - t) / 100) / 10 });
+      throw new Error('COUNTY_STOP_TEST: the run ends after the stop test');
     }
     const offCalls: string[] = [];
     for (let k = 0; k < nCalls; k++) {
       offCalls.push(`${runId}-off-${k}`);
       await postCall(sectorCalls[k % sectorCalls.length]!, `${runId}-off-${k}`, false);
     }
+    trace.phase('catch-up: offline calls posted', { n: offCalls.length, ...sectorSync() });
     // The precinct has it all once a connected peer holds every change and call made meanwhile.
-    const complete = (c: LightCar) => offHashes.every((h) => c.has(h)) && offCalls.every((id) => id in (c.replica.doc as unknown as { calls: Record<string, unknown> }).calls);
+    // A board never loses a change, so each car's progress through the list is kept: checking all
+    // ~600 hashes of ~30 cars every 100 ms (a missing hash costs Automerge a thrown error) was 7 %
+    // of this process's CPU at N = 500 while the station digested the offline period.
+    const held = new Map<LightCar, number>();
+    const complete = (c: LightCar) => {
+      let i = held.get(c) ?? 0;
+      while (i < offHashes.length && c.has(offHashes[i]!)) i += 1;
+      held.set(c, i);
+      return i === offHashes.length && offCalls.every((id) => id in (c.replica.doc as unknown as { calls: Record<string, unknown> }).calls);
+    };
     let catchupMs = NaN;
     let catchupBytes = NaN;
+    let catchupDigestS = NaN;
     try {
       // The offline period's traffic was made in seconds, not spread over 30 minutes: let the
       // station digest it (every peer has it, then no sync message for 1 s), or the reconnecting
       // car's hello queues behind thousands of other cars' acks, which a real sector never piles up.
-      await waitUntil(() => others.every(complete), 60_000, 'the connected peers hold the offline period');
+      // At N = 500 that took 77 s (and did not end in 60 + 60 s in another run): the station
+      // fans ~630 changes and ~100 calls out to the sector's ~28 other cars, which all share this
+      // process. Its time is reported (digest s); the limits only stop a run that hangs.
+      await waitUntil(() => others.every(complete), 240_000, 'the connected peers hold the offline period', () => `${others.filter(complete).length} of ${others.length} do`);
+      trace.phase('catch-up: peers hold the offline period', sectorSync());
       let seen = -1;
       let quietSince = performance.now();
       await waitUntil(() => {
         const n = others.reduce((a, c) => a + c.sync.stats.receivedMessages, 0);
         if (n !== seen) [seen, quietSince] = [n, performance.now()];
         return performance.now() - quietSince > 1000;
-      }, 60_000, 'the sector quiet after the offline period');
+      }, 120_000, 'the sector quiet after the offline period');
+      catchupDigestS = (performance.now() - digest0) / 1000;
+      trace.phase('catch-up: sector quiet', { digestS: Math.round(catchupDigestS), ...sectorSync() });
       const ref = others.find(complete)!;
       const refHeads = A.getHeads(ref.replica.doc);
       const bytes0 = away.sync.stats.receivedBytes;
@@ -390,16 +477,32 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       await waitUntil(() => A.hasHeads(away.replica.doc, refHeads), 120_000, 'catch-up');
       catchupMs = performance.now() - c0;
       catchupBytes = away.sync.stats.receivedBytes - bytes0;
+      trace.phase('catch-up', { ms: Math.round(catchupMs), bytes: catchupBytes });
     } catch (err) {
+      trace.phase('catch-up failed', sectorSync());
       process.stderr.write(`county: catch-up not measured: ${(err as Error).message}\n`);
     }
 
     // Stop the fleet, then the station (SIGTERM: it flushes), then measure its boards cold.
     for (const c of liveCars) c.stopAvl();
-    await Promise.all(liveCars.map((c) => c.stop()));
+    const queuedAtStop = liveCars.reduce((a, c) => a + c.syncIn - c.syncDone, 0);
+    trace.phase('AVL stopped', { queuedAtStop });
+    const stop0 = performance.now();
+    const stopMs: number[] = [];
+    await Promise.all(
+      liveCars.map(async (c) => {
+        const t = performance.now();
+        await c.stop();
+        stopMs.push(performance.now() - t);
+      }),
+    );
+    const fleetStopS = (performance.now() - stop0) / 1000;
+    trace.phase('fleet stopped', { stopMedMs: Math.round(median(stopMs)), stopMaxMs: Math.round(Math.max(...stopMs)) });
+    await trace.stopProfile(runId);
     await killGroup(vehicle.child, 'SIGTERM');
     // A profiled station also writes its profile on the way out: give it longer.
     await killGroup(precinct.child, 'SIGTERM', process.env.COUNTY_PROF ? 60_000 : 10_000);
+    trace.phase('vehicle and station stopped', { stationWarnings: stationWarnings() });
     const boards = await dirBytes(join(stateDir, 'boards'));
     const biggestDoc = decodeURIComponent(boards.biggest.name);
     void fileNameOf;
@@ -446,6 +549,9 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
       catchupChanges: nActs + nCalls,
       catchupMs,
       catchupBytes,
+      catchupDigestS,
+      fleetStopS,
+      queuedAtStop,
       boardsKiB: boards.total / 1024,
       biggestBoardKiB: boards.biggest.bytes / 1024,
       boardColdLoadMs: cold.loadMs,
@@ -453,6 +559,8 @@ export async function runCounty(o: CountyOptions, dept: Department, recorded: Re
     };
   } finally {
     for (const s of samplers) s.stop();
+    await trace.stopProfile(`${o.broker[0]}${o.n}-failed`).catch(() => undefined);
+    trace.close();
     await Promise.all(liveCars.map((c) => c.stop().catch(() => undefined)));
     if (vehicle) await killGroup(vehicle.child);
     if (precinct) await killGroup(precinct.child);
@@ -511,10 +619,10 @@ export function countyTables(results: CountyResult[], floor: FloorResult[], opts
   };
   const catchup: BenchTable = {
     title: 'Catch-up after 30 minutes offline, and the station\'s boards after the run',
-    columns: ['N', 'broker', 'changes missed', 'catch-up ms', 'bytes received', 'boards on disk KiB', 'biggest board KiB', 'its cold load ms', 'cold readBoard ms'],
-    rows: results.map((r) => [r.n, r.broker, r.catchupChanges, Math.round(r.catchupMs), r.catchupBytes, r1(r.boardsKiB), r1(r.biggestBoardKiB), r1(r.boardColdLoadMs), r1(r.boardColdViewMs)]),
+    columns: ['N', 'broker', 'changes missed', 'offline period digested s', 'catch-up ms', 'bytes received', 'boards on disk KiB', 'biggest board KiB', 'its cold load ms', 'cold readBoard ms'],
+    rows: results.map((r) => [r.n, r.broker, r.catchupChanges, r1(r.catchupDigestS), Math.round(r.catchupMs), r.catchupBytes, r1(r.boardsKiB), r1(r.biggestBoardKiB), r1(r.boardColdLoadMs), r1(r.boardColdViewMs)]),
     notes: [
-      'missed = 30 min of one sector\'s share of this run\'s sped-up traffic (status changes by its other cars + CAD calls), made while the car was off; catch-up = reconnect (once the station has digested the offline period, which the bench makes in seconds) to holding the heads of a connected peer, persisted sync state',
+      'missed = 30 min of one sector\'s share of this run\'s sped-up traffic (status changes by its other cars + CAD calls), made while the car was off; catch-up = reconnect (once the station has digested the offline period, which the bench makes in seconds) to holding the heads of a connected peer, persisted sync state; digested = from the offline period\'s first change until every other car of the sector held all of it and no sync message had arrived for 1 s',
       'cold load: `node dist/bench/board.js --cold` (the board bench\'s fresh-process load) on the station\'s store after SIGTERM',
     ],
   };
