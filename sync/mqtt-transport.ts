@@ -145,7 +145,9 @@ export class MqttTransport extends EventEmitter<TransportEvents> {
       const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 2000)));
       const ended = await Promise.race([client.endAsync(false).catch(() => undefined), gaveUp]);
       clearTimeout(timer);
-      if (ended === 'timeout') await client.endAsync(true).catch(() => undefined);
+      // MQTT.js ignores end(true) once a graceful end has started (client.js: `if (this.disconnecting)
+      // return`), so the socket itself is destroyed.
+      if (ended === 'timeout') (client.stream as { destroy?: () => void } | undefined)?.destroy?.();
     }
     this.setState({ state: 'offline', since: Date.now() });
   }
