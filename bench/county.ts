@@ -14,6 +14,11 @@
 // machine tokens had their own format: each car's first CONNECT pays scrypt), and
 // COUNTY_PROF=<dir> runs the station under `node --cpu-prof` (the profile lands in <dir> when it
 // exits on SIGTERM at the end of a run).
+// Diagnostics (bench/county-trace.ts): COUNTY_TRACE=<ms> prints the phase trace (bench loop lag,
+// CPU, cars' queued sync messages) periodically; COUNTY_SELF_PROF=<dir> profiles this process
+// after the window (COUNTY_SELF_PROF_SIGNON=1: during sign-on); COUNTY_STOP_TEST=1 stops the
+// fleet with the offline burst still queued and ends the run; COUNTY_CAR_DIRECT=1 hands received
+// sync messages straight to PeerSync, as cars did before (to compare).
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
