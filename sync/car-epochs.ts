@@ -187,7 +187,8 @@ export class CarEpochs {
         // Superseded before its carry-over arrived: it holds nothing of ours (we write to it only
         // when switching), so it can go.
         this.announced = undefined;
-        old.replica.removeAllListeners('change'); // its sync goes too
+        old.replica.removeAllListeners('change');
+        old.sync.close();
         old.replica.retire();
         await this.opts.store.remove(old.replica.docId);
       }
@@ -274,7 +275,8 @@ export class CarEpochs {
     if (e.replica.doc.closed === undefined || !e.sync.inSync(this.opts.home)) return;
     await this.forward(e);
     this.trailing.delete(e.replica.docId);
-    e.replica.removeAllListeners('change'); // its sync goes too
+    e.replica.removeAllListeners('change');
+    e.sync.close();
     e.replica.retire();
     await this.opts.store.remove(e.replica.docId);
     await this.opts.forgetSyncStates(e.replica.docId);

@@ -236,6 +236,7 @@ export class PrecinctEpochs {
         await this.forwardNow(e.replica);
         this.docs.delete(docId);
         // Its sync and our forwarder go with it; a car that comes back later reopens it.
+        e.sync.close();
         e.replica.removeAllListeners('applied');
         e.replica.removeAllListeners('durable');
         e.replica.retire();

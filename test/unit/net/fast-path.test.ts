@@ -108,3 +108,17 @@ it('refuses a change sent as it is under another vehicle\'s name, and shuts the 
   expect(car1.replica.view().units.U1?.status).toBe('available');
   expect(wire.log.some((m) => m.from === PRECINCT && m.to === 'V2' && m.kind === KIND.ack)).toBe(false);
 });
+
+it('stops settling once closed (an archived or retired epoch keeps no timer, and so no board, alive)', async () => {
+  let lost = 0;
+  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.change && lost++ === 0;
+  await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
+  await wire.settle();
+  car1.sync.close();
+  await new Promise((r) => setTimeout(r, 500)); // over three settle periods of 150 ms
+  expect(wire.log.some((m) => m.from === 'V1' && m.kind === KIND.hello)).toBe(false);
+  // Detached from the replica too: a later change is not sent by the closed sync.
+  await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V1', 'U1', T + 3000)));
+  await wire.settle();
+  expect(wire.log.filter((m) => m.from === 'V1')).toEqual([]);
+});
