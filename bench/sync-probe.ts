@@ -21,6 +21,8 @@ export interface ProbeSpec {
   secret: string;
   station: string;
   dir: string;
+  /** The epoch of the sector boards (their docId is `{sector}@{epoch}`). */
+  epoch: string;
   cars: Array<{ id: string; unit: string; sector: string }>;
 }
 
@@ -37,7 +39,7 @@ async function main(spec: ProbeSpec): Promise<void> {
   const waiting = new Map<string, string>(); // head -> sector
   for (const c of spec.cars) {
     const store = new FileDocStore(join(spec.dir, c.id));
-    const replica = await SectorReplica.open({ store, sector: c.sector as SectorId, epoch: '1', actorId: newActorId() });
+    const replica = await SectorReplica.open({ store, sector: c.sector as SectorId, epoch: spec.epoch, actorId: newActorId() });
     const transport = new MqttTransport({ brokers: [{ url: spec.url }], clientId: c.id, username: c.id, password: spec.secret, log: silentLogger, subscriptions: [topics.syncInbox(c.sector, c.id), topics.avlAll(c.sector)] });
     const sync = new PeerSync({ replica, publisher: transport, sector: c.sector, selfPeer: c.id, log: silentLogger, stateStore: new MemorySyncStateStore(), settle: CAR_SETTLE });
     const seen = new Map<string, number>();

@@ -40,6 +40,8 @@ import type { ProbeReply, ProbeRequest, ProbeSpec } from './sync-probe.js';
 
 const PRECINCT = 'P';
 const STATION = precinctPeerId(PRECINCT);
+/** A service day's epoch id, as the daemons name it: every sync message carries it in its docId. */
+const BENCH_EPOCH = '2026-11-27';
 const PER_SECTOR = 17;
 
 interface Car {
@@ -167,7 +169,7 @@ async function buildWorld(nCars: number): Promise<World> {
   stores.push(hubStore);
   const hubs = new Map<string, { replica: SectorReplica; sync: PeerSync<unknown> }>();
   for (const s of sectors) {
-    const replica = await SectorReplica.open({ store: hubStore, sector: s as SectorId, epoch: '1', actorId: newActorId() });
+    const replica = await SectorReplica.open({ store: hubStore, sector: s as SectorId, epoch: BENCH_EPOCH, actorId: newActorId() });
     // Units on the board from the roster, as the precinct would have them.
     await replica.update((d) => {
       let x: SectorBoard = d;
@@ -201,7 +203,7 @@ async function buildWorld(nCars: number): Promise<World> {
   for (const s of specs.filter((c) => !probeSpecs.includes(c))) {
     const store = new FileDocStore(join(dir, s.id));
     stores.push(store);
-    const replica = await SectorReplica.open({ store, sector: s.sector as SectorId, epoch: '1', actorId: newActorId() });
+    const replica = await SectorReplica.open({ store, sector: s.sector as SectorId, epoch: BENCH_EPOCH, actorId: newActorId() });
     const transport = new MqttTransport({
       brokers: [{ url }],
       clientId: s.id,
@@ -240,7 +242,7 @@ async function buildWorld(nCars: number): Promise<World> {
     await until(() => cars.filter((c) => c.sector === s).every((c) => A.hasHeads(c.replica.doc, A.getHeads(hub.replica.doc))), 60_000, `initial sync of ${s}`);
   }
   for (const c of cars) await c.replica.update((d) => signOn(d, { unitId: c.unit, officers: [`Ofc ${c.unit}`] }, carCtx(c)));
-  const probe = await startProbe({ url, secret, station: STATION, dir: join(dir, 'probe'), cars: probeSpecs });
+  const probe = await startProbe({ url, secret, station: STATION, dir: join(dir, 'probe'), epoch: BENCH_EPOCH, cars: probeSpecs });
   await until(() => specs.every((c) => hubs.get(c.sector)!.replica.view().units[c.unit]?.status === 'available'), 60_000, 'sign-ons at the precinct');
 
   // Background: every car sends a position every 5 s, spread over the interval.

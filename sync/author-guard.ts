@@ -7,9 +7,9 @@
 // car, or rewrite an event already in the log. So the precinct applies an incoming message to its
 // board, diffs the board before and after, and refuses the whole message (the board stays as it
 // was) when any new value claims another author. The rules follow the board's shape
-// (sync/schema.ts; `commit()` in sync/ops/common.ts stores the actor under `by` as
-// { kind, id, unit? }):
-//   - every `by` written must be { kind: 'vehicle', id: V, unit: U (if present) };
+// (sync/schema.ts; sync/ops/common.ts stores the actor under `by` as the string `v/{V}/{U}`, and
+// boards written before 2026-11-28 as the map { kind, id, unit? }, which older cars still write):
+//   - every `by` written must be the vehicle V (and its unit U, if named), in either form;
 //   - the logs are append-only: a car may add entries, never change or delete existing ones;
 //   - unit events go under the car's own unit (keys `${U}~...`), and `units/{id}` only for U;
 //   - a call event naming a unit must name U;
@@ -19,6 +19,8 @@
 //     (`kind: message`, `from: { kind: unit, id: U }`), and on existing entries only its own read
 //     receipt (`readBy/U`, a time); it never edits or deletes an entry otherwise.
 import * as A from '@automerge/automerge';
+import { storeActor } from './ops/common.js';
+import type { UnitId, VehicleId } from './schema.js';
 
 export interface BoundVehicle {
   vehicleId: string;
@@ -65,6 +67,10 @@ function inboxViolation(p: A.Patch, key: string | undefined, rest: string[], who
   return undefined;
 }
 
+/** Whether a patch under an entry (`rest`: the path below it) records its author. */
+const signs = (rest: string[], p: A.Patch): boolean =>
+  p.action === 'put' && rest[0] === 'by' && ((rest.length === 2 && rest[1] === 'id') || (rest.length === 1 && str(p.value) !== undefined));
+
 /**
  * undefined when every patch is something `who` may write, else the first reason it may not.
  * `existed` tells whether the changes replace a top-level entry (`root`/`key`) that already had a
@@ -92,7 +98,7 @@ export function authorshipViolation(
     if (root === 'inbox') {
       const why = inboxViolation(p, key, rest, who, messages, existed);
       if (why) return why;
-      if (key !== undefined && rest.length === 2 && rest[0] === 'by' && rest[1] === 'id') signed.add(`inbox/${key}`);
+      if (key !== undefined && signs(rest, p)) signed.add(`inbox/${key}`);
     }
     if (root === 'units') {
       if (key !== undefined && key !== who.unitId) return `writes unit ${key}, bound to ${who.unitId}`;
@@ -108,7 +114,7 @@ export function authorshipViolation(
         continue;
       }
       if (!created.has(entry)) return `edits existing ${entry}: the log is append-only`;
-      if (rest.length === 2 && rest[0] === 'by' && rest[1] === 'id') signed.add(entry);
+      if (signs(rest, p)) signed.add(entry);
       if (root === 'callLog' && rest.length === 1 && rest[0] === 'event' && p.action === 'put' && PRECINCT_ONLY_EVENTS.has(str(p.value) ?? '')) {
         return `call event ${str(p.value)} is the precinct's to write, not vehicle ${who.vehicleId}'s`;
       }
@@ -117,7 +123,12 @@ export function authorshipViolation(
       }
     }
     const byAt = path.indexOf('by');
-    if (byAt >= 0 && byAt < path.length - 1 && p.action === 'put') {
+    const flat = p.action === 'put' && byAt === path.length - 1 ? str(p.value) : undefined;
+    if (flat !== undefined) {
+      if (flat !== String(storeActor({ kind: 'vehicle', vehicleId: who.vehicleId as VehicleId, unitId: who.unitId as UnitId })) && flat !== String(storeActor({ kind: 'vehicle', vehicleId: who.vehicleId as VehicleId }))) {
+        return `author ${flat} written by vehicle ${who.vehicleId}`;
+      }
+    } else if (byAt >= 0 && byAt < path.length - 1 && p.action === 'put') {
       const field = path[byAt + 1];
       const value = str(p.value);
       if (field === 'kind' && value !== 'vehicle') return `author kind ${value} written by vehicle ${who.vehicleId}`;

@@ -5,7 +5,8 @@
 //   byte 1      kind: 1 = sync (Automerge sync message), 2 = hello (peer (re)connected: reset state),
 //               3 = sync with the body deflated (RFC 1951), used when that makes it smaller,
 //               4 = change (one Automerge change as it is, to a peer whose last round agreed),
-//               5 = ack (the first ACK_HASH_BYTES bytes of a received change's hash)
+//               5 = ack (the first ACK_HASH_BYTES bytes of a received change's hash),
+//               6 = compact (kind 4 with its dependency hashes shortened: compact-change.ts)
 //   byte 2      docId length n (1..64)
 //   bytes 3..   docId (UTF-8), then the body
 import { Buffer } from 'node:buffer';
@@ -29,7 +30,7 @@ export const MAX_CAR_SYNC_PAYLOAD = 1024 * 1024;
  */
 export const MAX_BOARD_BYTES = 8 * 1024 * 1024;
 
-export type EnvelopeKind = 'sync' | 'hello' | 'change' | 'ack';
+export type EnvelopeKind = 'sync' | 'hello' | 'change' | 'ack' | 'compact';
 
 /** An ack names the change it confirms by this many leading bytes of its hash. */
 export const ACK_HASH_BYTES = 8;
@@ -50,13 +51,14 @@ export class PayloadRejected extends Error {
   }
 }
 
-const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2, change: 4, ack: 5 };
+const KIND_CODES: Record<EnvelopeKind, number> = { sync: 1, hello: 2, change: 4, ack: 5, compact: 6 };
 const KINDS_BY_CODE = new Map<number, EnvelopeKind>([
   [1, 'sync'],
   [2, 'hello'],
   [3, 'sync'],
   [4, 'change'],
   [5, 'ack'],
+  [6, 'compact'],
 ]);
 const DEFLATED_SYNC = 3;
 /**
@@ -101,7 +103,7 @@ export function decodeEnvelope(payload: Uint8Array, maxBytes = MAX_SYNC_PAYLOAD)
       throw new PayloadRejected(`deflated body does not inflate within ${maxBytes} B (${(err as Error).message})`, bytes);
     }
   }
-  if ((kind === 'sync' || kind === 'change') && body.length === 0) throw new PayloadRejected(`empty ${kind} body`, bytes);
+  if (kind !== 'hello' && kind !== 'ack' && body.length === 0) throw new PayloadRejected(`empty ${kind} body`, bytes);
   if (kind === 'ack' && body.length !== ACK_HASH_BYTES) throw new PayloadRejected(`an ack body is ${ACK_HASH_BYTES} B, not ${body.length}`, bytes);
   return { kind, docId, body };
 }

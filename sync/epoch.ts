@@ -9,9 +9,9 @@
 // was offline across the cut merge its offline edits (docs/sector-board.md, "Epochs").
 import * as Automerge from '@automerge/automerge';
 import { createBoard, type SectorBoard } from './board.js';
-import { checkCtx, imm, requireRole, txt } from './ops/common.js';
+import { checkCtx, imm, readActor, requireRole, txt } from './ops/common.js';
 import { deriveCall } from './ops/derive.js';
-import { BoardError, isClosedCallState, isValidId, type OpContext, type StoredBoard, type StoredCall, type StoredCallEvent } from './schema.js';
+import { BoardError, isClosedCallState, isValidId, type OpContext, type StoredBoard, type StoredCall, type StoredActor, type StoredCallEvent } from './schema.js';
 
 export interface EpochClock {
   /** Offset of local time from UTC in minutes (e.g. -360 for CST). */
@@ -155,8 +155,9 @@ export interface ForwardOnly {
   unitId: string;
 }
 
-function byVehicle(entry: { by?: { kind?: unknown; id?: unknown } } | undefined, only: ForwardOnly): boolean {
-  return txt(entry?.by?.kind) === 'vehicle' && txt(entry?.by?.id) === only.vehicleId;
+function byVehicle(entry: { by?: StoredActor } | undefined, only: ForwardOnly): boolean {
+  const by = readActor(entry?.by);
+  return by.kind === 'vehicle' && by.vehicleId === only.vehicleId;
 }
 
 /**

@@ -17,6 +17,7 @@ import { parseTopic, topics } from './topics.js';
 import { checkAuthorship, type BoundVehicle } from './author-guard.js';
 import { MemorySyncStateStore, type SyncStateStore } from './sync-state-store.js';
 import { splitSyncMessage, SYNC_CHUNK_BYTES } from './sync-chunks.js';
+import { compactChange, DEP_PREFIX_BYTES, expandChange } from './compact-change.js';
 
 /** The slice of a replica that sync needs. */
 export interface SyncableReplica<T> {
@@ -111,6 +112,13 @@ const ackKey = (hash: string) => hash.slice(0, 2 * ACK_HASH_BYTES);
 const FAST_CHANGES_MAX = 8;
 const SETTLE_BACKOFF_MAX_MS = 5 * 60_000;
 /**
+ * How many recent heads a replica remembers to restore a compact change's dependencies: every
+ * change applied on its own was a head, so this covers a sector's traffic for minutes; a
+ * dependency older than that costs a sync round (a gap), never a wrong change.
+ */
+const RECENT_HEADS = 1024;
+const depPrefix = (hash: string) => hash.slice(0, 2 * DEP_PREFIX_BYTES);
+/**
  * A car re-greets its station when a round or an ack is 5 s overdue, and once a minute at most to
  * bring the persisted shared heads up to date after changes that went as they are.
  */
@@ -140,6 +148,8 @@ export class PeerSync<T> {
   private fanHeads: A.Heads;
   /** The peer whose change is being applied: the fan-out skips it (it has the change). */
   private origin: string | undefined;
+  /** Heads this board has had, by hash prefix: what a compact change's dependencies resolve to. */
+  private readonly recentHeads = new Map<string, string>();
   /** Per peer, changes it is known to hold (acknowledged, or received from it): see inSync. */
   private readonly atPeer = new Map<string, Set<string>>();
   /** Per peer, changes sent as they are and not acknowledged yet: ack key -> hash, sent at. */
@@ -160,6 +170,7 @@ export class PeerSync<T> {
     this.store = opts.stateStore ?? new MemorySyncStateStore();
     this.hub = opts.boundVehicle !== undefined;
     this.fanHeads = A.getHeads(opts.replica.doc);
+    this.remember(this.fanHeads);
     opts.replica.on('applied', this.onApplied);
     opts.replica.on('durable', this.onDurable);
   }
@@ -304,7 +315,7 @@ export class PeerSync<T> {
       await this.opts.replica.receive((doc) => {
         const before = A.getHeads(doc);
         let after: A.Doc<T>;
-        if (env.kind === 'change') {
+        if (env.kind === 'change' || env.kind === 'compact') {
           [after, changeHash] = this.applyChange(doc, env);
         } else {
           const state = this.state(from);
@@ -345,24 +356,48 @@ export class PeerSync<T> {
   }
 
   /**
-   * Applies one change sent as it is. One that depends on a change we lack is not applied (a
-   * message was lost, or overtaken): the refusal starts a round, which brings both.
+   * Applies one change sent as it is (compact or whole). One that depends on a change we lack is
+   * not applied (a message was lost, or overtaken): the refusal starts a round, which brings both.
    */
   private applyChange(doc: A.Doc<T>, env: Envelope): [A.Doc<T>, string] {
-    let meta: A.DecodedChange;
+    let change = env.body;
+    let hash: string;
     try {
-      meta = A.decodeChange(env.body);
+      if (env.kind === 'compact') {
+        // Every dependency it resolves is a change we hold, so no further check is needed.
+        const heads = A.getHeads(doc);
+        const x = expandChange(env.body, (prefix) => this.recentHeads.get(prefix) ?? heads.find((h) => depPrefix(h) === prefix));
+        if ('gap' in x) throw new Refusal('gap', `a change arrived before one it depends on (${x.gap})`);
+        ({ change, hash } = x);
+      } else {
+        const meta = A.decodeChange(env.body);
+        // Usually the change extends our heads: checking those first spares hasHeads, which builds
+        // each change it looks up (~30-50 µs a call, a sizeable share of a car's receive).
+        const heads = new Set(A.getHeads(doc));
+        if (!meta.deps.every((h) => heads.has(h)) && !A.hasHeads(doc, meta.deps)) throw new Refusal('gap', 'a change arrived before one it depends on');
+        hash = meta.hash;
+      }
     } catch (err) {
+      if (err instanceof Refusal) throw err;
       throw new Refusal('invalid', `not a valid change: ${(err as Error).message}`);
     }
-    // Usually the change extends our heads: checking those first spares hasHeads, which builds
-    // each change it looks up (~30-50 µs a call, a sizeable share of a car's receive).
-    const heads = new Set(A.getHeads(doc));
-    if (!meta.deps.every((h) => heads.has(h)) && !A.hasHeads(doc, meta.deps)) throw new Refusal('gap', 'a change arrived before one it depends on');
     try {
-      return [A.applyChanges(doc, [env.body])[0], meta.hash];
+      return [A.applyChanges(doc, [change])[0], hash];
     } catch (err) {
       throw new Refusal('invalid', `change not applied: ${(err as Error).message}`);
+    }
+  }
+
+  /** Notes heads the board has had (bounded; the oldest go first). */
+  private remember(heads: A.Heads): void {
+    for (const h of heads) {
+      const key = depPrefix(h);
+      this.recentHeads.delete(key);
+      this.recentHeads.set(key, h);
+    }
+    for (const key of this.recentHeads.keys()) {
+      if (this.recentHeads.size <= RECENT_HEADS) break;
+      this.recentHeads.delete(key);
     }
   }
 
@@ -458,16 +493,19 @@ export class PeerSync<T> {
     this.origin = undefined;
     const since = this.fanHeads;
     this.fanHeads = A.getHeads(doc);
+    this.remember(this.fanHeads);
     let fresh: A.Change[] | undefined;
+    let messages: Buffer[] | undefined;
     let hashes: string[] | undefined;
     for (const peer of this.states.keys()) {
       if (peer === origin) continue;
       if (this.live.has(peer)) {
         fresh ??= A.getChangesSince(doc, since);
         if (fresh.length <= FAST_CHANGES_MAX) {
+          messages ??= this.changeMessages(fresh);
           // Only a side that is not a hub is acknowledged, and tracks what is unconfirmed.
           hashes ??= this.hub ? [] : A.getChangesMetaSince(doc, since).map((m) => m.hash);
-          this.sendChanges(peer, fresh, hashes);
+          this.sendChanges(peer, messages, hashes);
           continue;
         }
         // In-flight state from the last round would have this round echo what the peer holds.
@@ -477,14 +515,22 @@ export class PeerSync<T> {
     }
   }
 
-  private sendChanges(peerId: string, changes: A.Change[], hashes: string[]): void {
+  /** The messages that carry changes as they are: compact where the change allows, encoded once for every peer. */
+  private changeMessages(changes: A.Change[]): Buffer[] {
     const docId = this.opts.replica.docId;
+    return changes.map((body) => {
+      const compact = compactChange(body);
+      return encodeEnvelope(compact ? { kind: 'compact', docId, body: compact } : { kind: 'change', docId, body });
+    });
+  }
+
+  private sendChanges(peerId: string, messages: Buffer[], hashes: string[]): void {
     let pending = this.unacked.get(peerId);
     if (!pending && hashes.length > 0) this.unacked.set(peerId, (pending = new Map()));
     const at = Date.now();
     for (const h of hashes) pending!.set(ackKey(h), { hash: h, at });
-    for (const body of changes) {
-      void this.send(peerId, encodeEnvelope({ kind: 'change', docId, body })).then((ok) => {
+    for (const payload of messages) {
+      void this.send(peerId, payload).then((ok) => {
         // Lost with the link: the next hello's round sends it again.
         if (!ok) this.resetState(peerId);
       });

@@ -86,27 +86,37 @@ export function checkCtx(ctx: OpContext): OpContext {
   return ctx;
 }
 
+/** The stored form of an actor (schema.ts StoredActor): one string. */
 export function storeActor(a: Actor): StoredActor {
   switch (a.kind) {
     case 'vehicle':
-      return a.unitId ? { kind: imm('vehicle'), id: imm(a.vehicleId), unit: imm(a.unitId) } : { kind: imm('vehicle'), id: imm(a.vehicleId) };
+      return imm(a.unitId ? `v/${a.vehicleId}/${a.unitId}` : `v/${a.vehicleId}`);
     case 'operator':
-      return { kind: imm('operator'), id: imm(a.operatorId), role: imm(a.role) };
+      return imm(`o/${a.operatorId}/${a.role}`);
     case 'policy':
-      return { kind: imm('policy'), id: imm(a.precinct) };
+      return imm(`p/${a.precinct}`);
   }
 }
 
+const STORED_KINDS: Record<string, string> = { v: 'vehicle', o: 'operator', p: 'policy' };
+
+/** Reads a stored actor, as one string or as the map older boards hold; never throws. */
 export function readActor(s: StoredActor | undefined): Actor {
-  const kind = txt(s?.kind);
-  const id = txt(s?.id) ?? 'unknown';
-  if (kind === 'operator') {
-    const role = txt(s?.role);
-    return { kind: 'operator', operatorId: id, role: role === 'watch_commander' || role === 'care' ? role : 'dispatcher' };
+  let kind: string | undefined;
+  let id: string | undefined;
+  let extra: string | undefined;
+  const flat = txt(s);
+  if (flat !== undefined) {
+    const [k, i, x] = flat.split('/');
+    kind = STORED_KINDS[k ?? ''];
+    if (kind) [id, extra] = [i, x];
+  } else if (s && typeof s === 'object' && !(s instanceof Automerge.ImmutableString)) {
+    [kind, id, extra] = [txt(s.kind), txt(s.id), txt(s.kind) === 'operator' ? txt(s.role) : txt(s.unit)];
   }
+  id ||= 'unknown';
+  if (kind === 'operator') return { kind: 'operator', operatorId: id, role: extra === 'watch_commander' || extra === 'care' ? extra : 'dispatcher' };
   if (kind === 'policy') return { kind: 'policy', precinct: id };
-  const unit = txt(s?.unit);
-  return unit ? { kind: 'vehicle', vehicleId: id as VehicleId, unitId: unit as UnitId } : { kind: 'vehicle', vehicleId: id as VehicleId };
+  return extra ? { kind: 'vehicle', vehicleId: id as VehicleId, unitId: extra as UnitId } : { kind: 'vehicle', vehicleId: id as VehicleId };
 }
 
 /**

@@ -83,16 +83,34 @@ describe('author binding', () => {
     await expectQuiet(wire);
   });
 
+  it('accepts the author as the map older cars write, and refuses that map naming another vehicle', async () => {
+    const I = (v: string) => new A.ImmutableString(v);
+    const legacy = (vehicle: string, at: number) =>
+      car.replica.update((d) =>
+        A.change(d, (x: StoredBoard) => {
+          x.unitLog[`U1~legacy${at}`] = { status: I('on_scene'), at, by: { kind: I('vehicle'), id: I(vehicle), unit: I('U1') } };
+        }),
+      );
+    await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar('V1', 'U1', T + 500)));
+    await legacy('V1', T + 1000);
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(0);
+    expect(precinct.replica.view().units.U1?.status).toBe('on_scene');
+    await legacy('V2', T + 2000);
+    await wire.settle();
+    expect(precinct.sync.stats.forged).toBe(1);
+  });
+
   it('refuses a rewrite of an existing log entry (the log is append-only)', async () => {
     const key = Object.keys(car.replica.doc.callLog)[0]!;
     await car.replica.update((d) =>
       A.change(d, (x: StoredBoard) => {
-        x.callLog[key]!.by.id = new A.ImmutableString('V1');
+        x.callLog[key]!.by = new A.ImmutableString('v/V1/U1');
       }),
     );
     await wire.settle();
     expect(precinct.sync.stats.forged).toBe(1);
-    expect(String(precinct.replica.doc.callLog[key]!.by.id)).not.toBe('V1');
+    expect(String(precinct.replica.doc.callLog[key]!.by)).not.toBe('v/V1/U1');
   });
 
   it('accepts a message from its own unit and its own read receipts; refuses forged senders and receipts', async () => {

@@ -1,13 +1,14 @@
-// Once a round has ended in agreement, a change goes to the peer as it is (envelope kind 'change')
-// and the precinct acknowledges it with a short 'ack'; a change that arrives before one it
+// Once a round has ended in agreement, a change goes to the peer as it is (envelope kind
+// 'compact': the change with its dependency hashes shortened) and the precinct acknowledges it with a short 'ack'; a change that arrives before one it
 // depends on starts a round; a car whose change is never acknowledged greets its station again.
 import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { setUnitStatus, signOn, upsertUnit } from '../../../sync/board.js';
 import type { OpContext, UnitId, VehicleId } from '../../../sync/schema.js';
+import { encodeEnvelope } from '../../../sync/envelope.js';
 import { node, PRECINCT, tempDir, Wire, type Node } from './sync-pair.js';
 
-const KIND = { sync: 1, hello: 2, deflated: 3, change: 4, ack: 5 };
+const KIND = { sync: 1, hello: 2, deflated: 3, change: 4, ack: 5, compact: 6 };
 const T = Date.UTC(2026, 10, 27, 8);
 const dispatcher: OpContext = { by: { kind: 'operator', operatorId: 'd1', role: 'dispatcher' }, at: T };
 const asCar = (v: string, u: string, at: number): OpContext => ({ by: { kind: 'vehicle', vehicleId: v as VehicleId, unitId: u as UnitId }, at });
@@ -47,9 +48,18 @@ afterEach(async () => {
 it('sends a live car\'s change as it is, fans it out the same way, and acknowledges it in one short message', async () => {
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
   await wire.settle();
-  expect(wire.log.map((m) => `${m.from}>${m.to}:${m.kind}`).sort()).toEqual([`${PRECINCT}>V1:${KIND.ack}`, `${PRECINCT}>V2:${KIND.change}`, `V1>${PRECINCT}:${KIND.change}`].sort());
+  expect(wire.log.map((m) => `${m.from}>${m.to}:${m.kind}`).sort()).toEqual([`${PRECINCT}>V1:${KIND.ack}`, `${PRECINCT}>V2:${KIND.compact}`, `V1>${PRECINCT}:${KIND.compact}`].sort());
   const ack = wire.log.find((m) => m.kind === KIND.ack)!;
   expect(ack.bytes).toBe(3 + precinct.replica.docId.length + 8);
+  // The change with its dependency hashes cut from 32 to 8 bytes and its 1-2 byte length field
+  // dropped: the envelope and nothing else on top.
+  const change = A.getLastLocalChange(car1.replica.doc)!;
+  const sent = wire.log.find((m) => m.from === 'V1')!;
+  const deps = A.decodeChange(change).deps.length;
+  expect(deps).toBeGreaterThan(0);
+  const whole = 3 + car1.replica.docId.length + change.length;
+  expect(whole - sent.bytes - 24 * deps).toBeGreaterThanOrEqual(1);
+  expect(whole - sent.bytes - 24 * deps).toBeLessThanOrEqual(2);
   const head = A.getHeads(car1.replica.doc);
   expect(A.hasHeads(precinct.replica.doc, head)).toBe(true);
   expect(A.hasHeads(car2.replica.doc, head)).toBe(true);
@@ -77,7 +87,7 @@ it('counts the car out of sync until the ack arrives', async () => {
 it('answers a change that overtook one it depends on with a round that brings both', async () => {
   // The first change is lost on its way to the precinct; the second depends on it.
   let lost = 0;
-  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.change && lost++ === 0;
+  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.compact && lost++ === 0;
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V1', 'U1', T + 3000)));
   await wire.settle();
@@ -90,13 +100,25 @@ it('answers a change that overtook one it depends on with a round that brings bo
 it('greets the station again when its change is never acknowledged (settle)', async () => {
   // Lost in transit, with nothing after it to reveal the gap.
   let lost = 0;
-  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.change && lost++ === 0;
+  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.compact && lost++ === 0;
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
   await wire.settle();
   expect(precinct.replica.view().units.U1?.status).toBe('available');
   await until(() => precinct.replica.view().units.U1?.status === 'en_route', 'the settle round brings the change');
   expect(wire.log.some((m) => m.from === 'V1' && m.kind === KIND.hello)).toBe(true);
   await until(() => car2.replica.view().units.U1?.status === 'en_route', 'and the other car has it');
+});
+
+it('still applies a whole change (kind 4, as sent before compact changes) from a live peer', async () => {
+  // An older car sends its change whole: the precinct applies, acknowledges and fans it out.
+  const before = car1.replica.doc;
+  const next = setUnitStatus(A.clone(before), { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000));
+  const whole = encodeEnvelope({ kind: 'change', docId: car1.replica.docId, body: A.getLastLocalChange(next)! });
+  await precinct.sync.handle(`mdt/v1/sync/B/V1/${PRECINCT}`, whole);
+  await wire.settle();
+  expect(precinct.replica.view().units.U1?.status).toBe('en_route');
+  expect(wire.log.some((m) => m.from === PRECINCT && m.to === 'V1' && m.kind === KIND.ack)).toBe(true);
+  await until(() => car2.replica.view().units.U1?.status === 'en_route', 'the other car has it');
 });
 
 it('refuses a change sent as it is under another vehicle\'s name, and shuts the car out', async () => {
@@ -111,7 +133,7 @@ it('refuses a change sent as it is under another vehicle\'s name, and shuts the 
 
 it('stops settling once closed (an archived or retired epoch keeps no timer, and so no board, alive)', async () => {
   let lost = 0;
-  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.change && lost++ === 0;
+  wire.drop = (from, _to, payload) => from === 'V1' && payload[1] === KIND.compact && lost++ === 0;
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
   await wire.settle();
   car1.sync.close();

@@ -50,7 +50,7 @@ describe('decoding hostile bytes', () => {
     expect(() => decodeEnvelope(Buffer.from([1, 3, 3, 0x42, 0x40, 0x31, 0xff, 0x00]))).toThrow(PayloadRejected);
   });
 
-  it('carries a change as it is and an 8-byte ack, and refuses an empty change or a wrong-sized ack', () => {
+  it('carries a change as it is (whole or compact) and an 8-byte ack, and refuses an empty change or a wrong-sized ack', () => {
     const change = Buffer.from([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]);
     const env = decodeEnvelope(encodeEnvelope({ kind: 'change', docId: 'B@1', body: change }));
     expect(env.kind).toBe('change');
@@ -60,7 +60,10 @@ describe('decoding hostile bytes', () => {
     expect(decodeEnvelope(ack).kind).toBe('ack');
     expect(() => decodeEnvelope(Buffer.from([1, 4, 3, 0x42, 0x40, 0x31]))).toThrow(/empty change body/);
     expect(() => decodeEnvelope(encodeEnvelope({ kind: 'ack', docId: 'B@1', body: Buffer.alloc(7) }))).toThrow(/an ack body is 8 B, not 7/);
-    expect(() => decodeEnvelope(Buffer.from([1, 6, 3, 0x42, 0x40, 0x31, 0]))).toThrow(/unknown kind 6/);
+    const compact = decodeEnvelope(encodeEnvelope({ kind: 'compact', docId: 'B@1', body: change }));
+    expect([compact.kind, encodeEnvelope({ kind: 'compact', docId: 'B@1', body: change })[1]]).toEqual(['compact', 6]);
+    expect(() => decodeEnvelope(Buffer.from([1, 6, 3, 0x42, 0x40, 0x31]))).toThrow(/empty compact body/);
+    expect(() => decodeEnvelope(Buffer.from([1, 7, 3, 0x42, 0x40, 0x31, 0]))).toThrow(/unknown kind 7/);
   });
 
   it('JSON payload readers return undefined for garbage, never throw', () => {

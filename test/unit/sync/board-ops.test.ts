@@ -18,6 +18,8 @@ import {
   signOff,
   upsertBeat,
 } from '../../../sync/board.js';
+import { readActor, storeActor } from '../../../sync/ops/common.js';
+import type { Actor, UnitId, VehicleId } from '../../../sync/schema.js';
 import { at, car, care, dispatcher, hexActor, policy, SECTOR, staffedBoard } from '../../helpers/board-fixtures.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -131,5 +133,30 @@ describe('inbox and beats', () => {
     expect(b?.name).toBe('Beat 31 (Oak Cliff)');
     expect(b?.profile.resources).toEqual(['Station 3, 400 Elm St, 555-0100']);
     expect(b?.plans.P1).toMatchObject({ problem: 'Car break-ins at the park', by: car('3A11') });
+  });
+});
+
+describe('stored authors', () => {
+  const I = (s: string) => new Automerge.ImmutableString(s);
+  it('store an actor as one string and read it back, ids with dots and colons included', () => {
+    const actors = [
+      { kind: 'vehicle', vehicleId: 'V-2001.a:b', unitId: 'U:12' },
+      { kind: 'vehicle', vehicleId: 'V2002' },
+      { kind: 'operator', operatorId: 'op.7', role: 'watch_commander' },
+      { kind: 'policy', precinct: 'P:1' },
+    ] as const;
+    for (const a of actors) {
+      const stored = storeActor(a as Actor);
+      expect(stored).toBeInstanceOf(Automerge.ImmutableString);
+      expect(readActor(stored)).toEqual(a);
+    }
+    expect(String(storeActor({ kind: 'vehicle', vehicleId: 'V1' as VehicleId, unitId: 'U1' as UnitId }))).toBe('v/V1/U1');
+  });
+
+  it('read the map older boards hold, and anything unreadable as an unknown vehicle', () => {
+    expect(readActor({ kind: I('vehicle'), id: I('V1'), unit: I('U1') })).toEqual({ kind: 'vehicle', vehicleId: 'V1', unitId: 'U1' });
+    expect(readActor({ kind: I('operator'), id: I('d1'), role: I('care') })).toEqual({ kind: 'operator', operatorId: 'd1', role: 'care' });
+    expect(readActor({ kind: I('policy'), id: I('P1') })).toEqual({ kind: 'policy', precinct: 'P1' });
+    for (const junk of [undefined, I(''), I('x/y'), I('v'), { kind: I('vehicle') }] as never[]) expect(readActor(junk)).toEqual({ kind: 'vehicle', vehicleId: 'unknown' });
   });
 });

@@ -44,7 +44,7 @@ class Link {
       publish: (topic: string, payload: Buffer): Promise<void> => {
         if (parseTopic(topic)?.kind !== 'sync') return Promise.resolve(); // announcements: the test calls announce()
         const env = decodeEnvelope(payload);
-        const carries = env.kind === 'change' || (env.kind === 'sync' && Automerge.decodeSyncMessage(env.body).changes.length > 0);
+        const carries = env.kind === 'change' || env.kind === 'compact' || (env.kind === 'sync' && Automerge.decodeSyncMessage(env.body).changes.length > 0);
         if (side === 'car' && this.holdCarChanges && carries) {
           this.held.push({ topic, payload, docId: env.docId });
           return Promise.resolve();
