@@ -8,7 +8,7 @@
 // board, diffs the board before and after, and refuses the whole message (the board stays as it
 // was) when any new value claims another author. The rules follow the board's shape
 // (sync/schema.ts; sync/ops/common.ts stores the actor under `by` as the string `v/{V}/{U}`, and
-// boards written before 2026-11-28 as the map { kind, id, unit? }, which older cars still write):
+// boards of the previous release as the map { kind, id, unit? }, which older cars still write):
 //   - every `by` written must be the vehicle V (and its unit U, if named), in either form;
 //   - the logs are append-only: a car may add entries, never change or delete existing ones;
 //   - unit events go under the car's own unit (keys `${U}~...`), and `units/{id}` only for U;

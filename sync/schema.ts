@@ -276,7 +276,7 @@ export type IStr = ImmutableString;
 /**
  * Who wrote an entry, as one string: `v/{vehicleId}` or `v/{vehicleId}/{unitId}`,
  * `o/{operatorId}/{role}`, `p/{precinct}` ('/' is outside the id alphabet). One string costs
- * 17-23 B less per event on the wire than the map boards written before 2026-11-28 hold
+ * 17-23 B less per event on the wire than the map boards of the previous release hold
  * (LegacyStoredActor), which is still read: replicas of both kinds can share a board.
  */
 export type StoredActor = IStr | LegacyStoredActor;
