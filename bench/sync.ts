@@ -42,7 +42,7 @@ const PRECINCT = 'P';
 const STATION = precinctPeerId(PRECINCT);
 /** A service day's epoch id, as the daemons name it: every sync message carries it in its docId. */
 const BENCH_EPOCH = '2026-11-27';
-const PER_SECTOR = Number(process.env.XPS ?? 17);
+const PER_SECTOR = 17;
 
 interface Car {
   id: string;
