@@ -29,13 +29,15 @@ export interface ProbeSpec {
 /** Parent → probe: the time the car of `sector` first held `head`; or stop. */
 export type ProbeRequest = { watch: { sector: string; head: string } } | { stop: true };
 /** Probe → parent. `at` is performance.timeOrigin + performance.now(): comparable across processes. */
-export type ProbeReply = { ready: true } | { seen: string; at: number } | { error: string };
+export type ProbeReply = { ready: true } | { seen: string; at: number; rx: number } | { error: string };
 
 const wallNow = () => performance.timeOrigin + performance.now();
 const send = (m: ProbeReply) => process.send?.(m);
 
 async function main(spec: ProbeSpec): Promise<void> {
   const cars = new Map<string, { replica: SectorReplica; transport: MqttTransport; store: FileDocStore; seen: Map<string, number> }>();
+  /** Per sector, when its car's last sync message arrived (the trace's "message at car B"). */
+  const lastRx = new Map<string, number>();
   const waiting = new Map<string, string>(); // head -> sector
   for (const c of spec.cars) {
     const store = new FileDocStore(join(spec.dir, c.id));
@@ -50,13 +52,15 @@ async function main(spec: ProbeSpec): Promise<void> {
         seen.set(h, at);
         if (waiting.get(h) === c.sector) {
           waiting.delete(h);
-          send({ seen: h, at });
+          send({ seen: h, at, rx: lastRx.get(c.sector) ?? NaN });
         }
       }
       if (seen.size > 10_000) seen.clear();
     });
     transport.on('message', (topic, payload) => {
-      if (parseTopic(topic)?.kind === 'sync') void sync.handle(topic, payload);
+      if (parseTopic(topic)?.kind !== 'sync') return;
+      lastRx.set(c.sector, wallNow());
+      void sync.handle(topic, payload);
     });
     transport.on('connect', () => void sync.hello(spec.station));
     transport.start();
@@ -86,7 +90,7 @@ async function main(spec: ProbeSpec): Promise<void> {
     }
     const car = cars.get(m.watch.sector);
     const at = car?.seen.get(m.watch.head);
-    if (at !== undefined) send({ seen: m.watch.head, at });
+    if (at !== undefined) send({ seen: m.watch.head, at, rx: NaN });
     else waiting.set(m.watch.head, m.watch.sector);
   });
   send({ ready: true });

@@ -68,6 +68,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const wallNow = () => performance.timeOrigin + performance.now();
 async function until(probe: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!probe()) {
@@ -89,6 +90,8 @@ interface World {
   avlTimer: NodeJS.Timeout;
   /** One car per sector in a process of its own (bench/sync-probe.ts). */
   probe: Probe;
+  /** Wall times (timeOrigin + now) of the last sync message at the station per sender, and of the last change on each hub. */
+  trace: { stationRx: Map<string, number>; hubApplied: Map<string, number> };
   close(): Promise<void>;
 }
 
@@ -96,20 +99,20 @@ interface Probe {
   /** The probe car of each sector. */
   cars: Map<string, { id: string; unit: string; sector: string }>;
   /** When (performance.timeOrigin + now) the sector's probe car first held the change. */
-  seen(sector: string, head: string): Promise<number>;
+  seen(sector: string, head: string): Promise<{ at: number; rx: number }>;
   stop(): Promise<void>;
 }
 
 async function startProbe(spec: ProbeSpec): Promise<Probe> {
   const child: ChildProcess = fork(join(dirname(fileURLToPath(import.meta.url)), 'sync-probe.js'), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiters = new Map<string, (at: number) => void>();
+  const waiters = new Map<string, (t: { at: number; rx: number }) => void>();
   let failed: string | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (m: ProbeReply) => {
       if ('ready' in m) resolve();
       else if ('error' in m) reject(new Error(`probe: ${(failed = m.error)}`));
       else {
-        waiters.get(m.seen)?.(m.at);
+        waiters.get(m.seen)?.({ at: m.at, rx: m.rx });
         waiters.delete(m.seen);
       }
     });
@@ -120,12 +123,12 @@ async function startProbe(spec: ProbeSpec): Promise<Probe> {
   return {
     cars: new Map(spec.cars.map((c) => [c.sector, c])),
     seen: (sector, head) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<{ at: number; rx: number }>((resolve, reject) => {
         if (failed) return reject(new Error(failed));
         const timer = setTimeout(() => reject(new Error(`bench: the probe car of ${sector} never held the change`)), 10_000);
-        waiters.set(head, (at) => {
+        waiters.set(head, (t) => {
           clearTimeout(timer);
-          resolve(at);
+          resolve(t);
         });
         ask({ watch: { sector, head } });
       }),
@@ -190,9 +193,13 @@ async function buildWorld(nCars: number): Promise<World> {
     });
     hubs.set(s, { replica, sync: sync as PeerSync<unknown> });
   }
+  const trace = { stationRx: new Map<string, number>(), hubApplied: new Map<string, number>() };
+  for (const [s, hub] of hubs) hub.replica.on('applied', () => trace.hubApplied.set(s, wallNow()));
   station.on('message', (topic, payload) => {
     const t = parseTopic(topic);
-    if (t?.kind === 'sync') void hubs.get(t.sector)?.sync.handle(topic, payload);
+    if (t?.kind !== 'sync') return;
+    trace.stationRx.set(t.from, wallNow());
+    void hubs.get(t.sector)?.sync.handle(topic, payload);
   });
   station.start();
   await until(() => station.isOnline(), 10_000, 'station online');
@@ -266,6 +273,7 @@ async function buildWorld(nCars: number): Promise<World> {
     stores,
     avlTimer,
     probe,
+    trace,
     async close() {
       clearInterval(avlTimer);
       await probe.stop();
@@ -284,7 +292,7 @@ const STATUSES = ['en_route', 'on_scene', 'available'] as const;
  * Car A changes its status; the clock stops when car B (same sector) holds the change: a car of
  * the bench process, or (toProbe) the sector's probe car in its own process.
  */
-async function carToCar(w: World, samples: number, toProbe = false): Promise<number[]> {
+async function carToCar(w: World, samples: number, toProbe = false, phases?: number[][]): Promise<number[]> {
   const out: number[] = [];
   const bySector = new Map<string, Car[]>();
   for (const c of w.cars) bySector.set(c.sector, [...(bySector.get(c.sector) ?? []), c]);
@@ -301,7 +309,10 @@ async function carToCar(w: World, samples: number, toProbe = false): Promise<num
     const doc = await a.replica.update((d) => setUnitStatus(d, { unitId: a.unit, status }, carCtx(a)));
     const head = A.getHeads(doc);
     if (toProbe) {
-      out.push((await w.probe.seen(a.sector, head[0]!)) - t0Wall);
+      const durable = performance.timeOrigin + performance.now();
+      const seen = await w.probe.seen(a.sector, head[0]!);
+      out.push(seen.at - t0Wall);
+      phases?.push([durable, w.trace.stationRx.get(a.id)!, w.trace.hubApplied.get(a.sector)!, seen.rx, seen.at].map((t) => t - t0Wall));
     } else {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -419,12 +430,15 @@ async function catchUp(w: World): Promise<{ ms: number; changes: number; bytes: 
 export async function benchSync(): Promise<BenchTable[]> {
   const rows: Array<Array<string | number>> = [];
   const extra: Array<Array<string | number>> = [];
+  const steps: Array<Array<string | number>> = [];
   for (const n of (process.env.BENCH_SYNC_CARS ?? '50,500').split(',').map(Number)) {
     const w = await buildWorld(n);
     try {
       const samples = n >= 500 ? 300 : 200;
       const lat = await carToCar(w, samples);
-      const own = await carToCar(w, samples, true);
+      const phases: number[][] = [];
+      const own = await carToCar(w, samples, true, phases);
+      steps.push([`${n} cars`, ...[0, 1, 2, 3, 4].map((i) => pct(phases.map((p) => p[i]!), 50))]);
       const fl = await floor(w, samples);
       rows.push([`${n} cars, ${w.hubs.size} sectors`, 'car A -> precinct -> car B (B in the bench process)', pct(lat, 50), pct(lat, 99), samples]);
       rows.push([`${n} cars, ${w.hubs.size} sectors`, 'car A -> precinct -> car B (B in a process of its own)', pct(own, 50), pct(own, 99), samples]);
@@ -455,6 +469,15 @@ export async function benchSync(): Promise<BenchTable[]> {
         'B in a process of its own: the sector\'s probe car (bench/sync-probe.ts, same code as the others) in a child process; its arrival time is taken there (performance.timeOrigin + now, comparable across processes) and sent back over IPC after the fact.',
         "The cars have no screen, so none derives a board view; each car's fsync runs on its own libuv thread (64 in this process).",
         'Authentication is a table lookup here (scrypt would only measure scrypt: ~30 ms per connect, once).',
+      ],
+    },
+    {
+      title: 'Sync over MQTT: where a change\'s time goes, car B in a process of its own (median ms since the clock started)',
+      columns: ['fleet', 'durable on car A', 'message at the station', 'applied and checked at the station', 'message at car B', 'on car B\'s board'],
+      rows: steps,
+      notes: [
+        'Each column is the median over the samples of that step\'s time; the station is in the bench process, car B in the probe process (wall clocks: performance.timeOrigin + now).',
+        'The station fans the change out to the sector\'s 16 other cars once it is applied; car B is one of them, in a random place.',
       ],
     },
     {
