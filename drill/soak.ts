@@ -20,6 +20,8 @@ import { docIdOf } from '../sync/board.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
 import { GcTrace } from './gc-trace.js';
+import { memProbe } from './mem-probe.js';
+import { writeHeapSnapshot } from 'node:v8';
 import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 
 export interface SoakOptions {
@@ -39,6 +41,8 @@ const ACCEPT_SIM_MIN = 3;
 const SERVICE_SIM_MIN = 45;
 /** Simulated minutes a unit stays out of service (a meal) before the officer is available again. */
 const BREAK_SIM_MIN = 30;
+/** SOAK_HEAP_SNAPSHOTS=2,8: minutes at which the cars process writes a V8 heap snapshot to the temp dir (investigation only). */
+const SNAP_AT = (process.env.SOAK_HEAP_SNAPSHOTS ?? '').split(',').filter(Boolean).map(Number);
 
 interface Made extends CarChange {
   sector: string;
@@ -217,6 +221,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       const p = { rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc() };
       const ve = { rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
       const mem = process.memoryUsage();
+      const probe = memProbe();
+      if (SNAP_AT.includes(m)) log(`soak: heap snapshot ${writeHeapSnapshot(join(tmpdir(), `soak-cars-${process.pid}-m${m}.heapsnapshot`))}`);
       series.station.push(p.rss);
       series.stationHeap.push(p.heap);
       series.vehicle.push(ve.rss);
@@ -233,6 +239,12 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         ve.heap.toFixed(0),
         (mem.rss / MB).toFixed(0),
         (mem.heapUsed / MB).toFixed(0),
+        probe.heapAfterGcMiB.toFixed(0),
+        (mem.external / MB).toFixed(0),
+        (mem.arrayBuffers / MB).toFixed(0),
+        probe.wasmMiB.toFixed(0),
+        probe.docsLive,
+        probe.syncLive,
         bCalls,
         held,
         lat.length,
@@ -296,7 +308,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       },
       table: {
         title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
-        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap after GC MiB', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
         rows,
         notes: [
           `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +

@@ -1,0 +1,108 @@
+// What the drill's own process holds, beyond process.memoryUsage(): the size of Automerge's wasm
+// linear memory (it only grows), how many Automerge documents and sync states are alive on the
+// wasm side (a JS handle not yet freed, explicitly or by its finalizer), and the V8 heap used after
+// the latest full collection. Import this module before anything that imports Automerge: it
+// instantiates Automerge's wasm module itself (the ESM entry point then finds it in the CommonJS
+// cache) so that it can keep the instance and read its memory.
+import { createRequire } from 'node:module';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+
+const require = createRequire(import.meta.url);
+
+/** The little of WebAssembly's JS API used here (the project's lib settings do not declare it). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+}
+interface WasmInstance {
+  exports: Record<string, unknown>;
+}
+type WasmInstanceCtor = new (module: unknown, imports?: unknown) => WasmInstance;
+const WA = (globalThis as unknown as { WebAssembly: { Instance: WasmInstanceCtor; Memory: new (d: { initial: number }) => WasmMemory } }).WebAssembly;
+const instances: WasmInstance[] = [];
+
+interface WasmClass {
+  __wrap(ptr: number): object;
+  prototype: { free(): void };
+}
+
+const counts = { docsMade: 0, docsFreed: 0, docsFinalized: 0, syncMade: 0, syncFreed: 0, syncFinalized: 0 };
+let loaded = false;
+
+function count(cls: WasmClass | undefined, made: 'docsMade' | 'syncMade', freed: 'docsFreed' | 'syncFreed', finalized: 'docsFinalized' | 'syncFinalized'): void {
+  if (!cls) return;
+  const registry = new FinalizationRegistry<null>(() => void (counts[finalized] += 1));
+  const wrap = cls.__wrap.bind(cls);
+  cls.__wrap = (ptr: number) => {
+    const obj = wrap(ptr);
+    counts[made] += 1;
+    registry.register(obj, null, obj);
+    return obj;
+  };
+  const free = cls.prototype.free;
+  cls.prototype.free = function (this: object) {
+    if (registry.unregister(this)) counts[freed] += 1;
+    free.call(this);
+  };
+}
+
+try {
+  const glue = new URL('../wasm_bindgen_output/nodejs/automerge_wasm.cjs', import.meta.resolve('@automerge/automerge')).pathname;
+  const Original = WA.Instance;
+  const Capturing = function (module: unknown, imports?: unknown) {
+    const i = new Original(module, imports);
+    instances.push(i);
+    return i;
+  } as unknown as WasmInstanceCtor;
+  WA.Instance = Capturing;
+  let mod: { Automerge?: WasmClass; SyncState?: WasmClass };
+  try {
+    mod = require(glue) as typeof mod;
+  } finally {
+    WA.Instance = Original;
+  }
+  count(mod.Automerge, 'docsMade', 'docsFreed', 'docsFinalized');
+  count(mod.SyncState, 'syncMade', 'syncFreed', 'syncFinalized');
+  loaded = instances.length > 0;
+} catch {
+  loaded = false; // another layout of the package: the probe reports NaN
+}
+
+let heapAfterGc = NaN;
+let fullGcs = 0;
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    fullGcs += 1;
+    heapAfterGc = v8.getHeapStatistics().used_heap_size / 2 ** 20;
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
+export interface MemProbe {
+  /** Automerge's wasm linear memory, MiB (never shrinks). */
+  wasmMiB: number;
+  /** Automerge documents and sync states alive on the wasm side (JS handles neither freed nor finalized). */
+  docsLive: number;
+  docsMade: number;
+  syncLive: number;
+  /** V8 heap used shortly after the latest full GC, MiB, and how many full GCs so far. */
+  heapAfterGcMiB: number;
+  fullGcs: number;
+}
+
+export function memProbe(): MemProbe {
+  const wasmBytes = instances.reduce((n, i) => {
+    const m = i.exports.memory;
+    return n + (m instanceof WA.Memory ? m.buffer.byteLength : 0);
+  }, 0);
+  return {
+    wasmMiB: loaded ? wasmBytes / 2 ** 20 : NaN,
+    docsLive: loaded ? counts.docsMade - counts.docsFreed - counts.docsFinalized : NaN,
+    docsMade: loaded ? counts.docsMade : NaN,
+    syncLive: loaded ? counts.syncMade - counts.syncFreed - counts.syncFinalized : NaN,
+    heapAfterGcMiB: heapAfterGc,
+    fullGcs,
+  };
+}
