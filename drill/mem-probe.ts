@@ -5,7 +5,6 @@
 // instantiates Automerge's wasm module itself (the ESM entry point then finds it in the CommonJS
 // cache) so that it can keep the instance and read its memory.
 import { createRequire } from 'node:module';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 const require = createRequire(import.meta.url);
@@ -68,17 +67,27 @@ try {
   loaded = false; // another layout of the package: the probe reports NaN
 }
 
+// Every collection's heap figures before and after it (v8.GCProfiler): the live heap after a full
+// collection is exact, not a sample taken some time later.
+interface GcRecord {
+  gcType: string;
+  beforeGC: { heapStatistics: { usedHeapSize: number; totalHeapSize: number } };
+  afterGC: { heapStatistics: { usedHeapSize: number; totalHeapSize: number } };
+}
+let profiler = new v8.GCProfiler();
+profiler.start();
 let heapAfterGc = NaN;
 let fullGcs = 0;
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-    if (kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
-    fullGcs += 1;
-    heapAfterGc = v8.getHeapStatistics().used_heap_size / 2 ** 20;
-  }
-});
-gcObserver.observe({ entryTypes: ['gc'] });
+
+/** Full collections since the previous call: how many, the live heap after the last, the most the heap held before one. */
+function gcWindow(): { fullGcs: number; afterMiB: number; maxBeforeMiB: number } {
+  const stats = ((profiler.stop() as { statistics?: GcRecord[] } | undefined)?.statistics ?? []).filter((g) => g.gcType === 'MarkSweepCompact');
+  profiler = new v8.GCProfiler();
+  profiler.start();
+  fullGcs += stats.length;
+  if (stats.length > 0) heapAfterGc = stats.at(-1)!.afterGC.heapStatistics.usedHeapSize / 2 ** 20;
+  return { fullGcs: stats.length, afterMiB: heapAfterGc, maxBeforeMiB: stats.length > 0 ? Math.max(...stats.map((g) => g.beforeGC.heapStatistics.usedHeapSize / 2 ** 20)) : NaN };
+}
 
 export interface MemProbe {
   /** Automerge's wasm linear memory, MiB (never shrinks). */
@@ -87,12 +96,16 @@ export interface MemProbe {
   docsLive: number;
   docsMade: number;
   syncLive: number;
-  /** V8 heap used shortly after the latest full GC, MiB, and how many full GCs so far. */
+  /** V8 heap used after the latest full GC, MiB (NaN before the first), and full GCs since the previous probe. */
   heapAfterGcMiB: number;
   fullGcs: number;
+  /** Most heap used before one of those full GCs, MiB (NaN if none): how far V8 let garbage pile up. */
+  heapBeforeGcMiB: number;
 }
 
+/** Call once per sample: the GC figures cover the time since the previous call. */
 export function memProbe(): MemProbe {
+  const gc = gcWindow();
   const wasmBytes = instances.reduce((n, i) => {
     const m = i.exports.memory;
     return n + (m instanceof WA.Memory ? m.buffer.byteLength : 0);
@@ -102,7 +115,8 @@ export function memProbe(): MemProbe {
     docsLive: loaded ? counts.docsMade - counts.docsFreed - counts.docsFinalized : NaN,
     docsMade: loaded ? counts.docsMade : NaN,
     syncLive: loaded ? counts.syncMade - counts.syncFreed - counts.syncFinalized : NaN,
-    heapAfterGcMiB: heapAfterGc,
-    fullGcs,
+    heapAfterGcMiB: gc.afterMiB,
+    fullGcs: gc.fullGcs,
+    heapBeforeGcMiB: gc.maxBeforeMiB,
   };
 }

@@ -239,7 +239,10 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         ve.heap.toFixed(0),
         (mem.rss / MB).toFixed(0),
         (mem.heapUsed / MB).toFixed(0),
+        (mem.heapTotal / MB).toFixed(0),
         probe.heapAfterGcMiB.toFixed(0),
+        probe.heapBeforeGcMiB.toFixed(0),
+        probe.fullGcs,
         (mem.external / MB).toFixed(0),
         (mem.arrayBuffers / MB).toFixed(0),
         probe.wasmMiB.toFixed(0),
@@ -308,7 +311,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       },
       table: {
         title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
-        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap after GC MiB', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap total MiB', 'cars proc heap after GC MiB', 'cars proc most heap before a full GC MiB', 'cars proc full GCs', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
         rows,
         notes: [
           `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +
