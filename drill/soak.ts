@@ -204,7 +204,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     );
 
     const rows: Array<Array<string | number>> = [];
-    const series = { station: [] as number[], stationHeap: [] as number[], vehicle: [] as number[], vehicleHeap: [] as number[], bench: [] as number[], med: [] as number[] };
+    const series = { station: [] as number[], stationHeap: [] as number[], vehicle: [] as number[], vehicleHeap: [] as number[], bench: [] as number[], benchHeapTotal: [] as number[], benchHeap: [] as number[], benchWasm: [] as number[], med: [] as number[] };
     const t0 = Date.now();
     for (let m = 1; m <= o.minutes; m++) {
       lat.length = 0;
@@ -228,6 +228,9 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       series.vehicle.push(ve.rss);
       series.vehicleHeap.push(ve.heap);
       series.bench.push(mem.rss / MB);
+      series.benchHeapTotal.push(mem.heapTotal / MB);
+      series.benchHeap.push(probe.heapAfterGcMiB);
+      series.benchWasm.push(probe.wasmMiB);
       series.med.push(median(lat));
       rows.push([
         m,
@@ -289,8 +292,15 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       stationHeap: secondHalf(series.stationHeap),
       vehicle: secondHalf(series.vehicle),
       vehicleHeap: secondHalf(series.vehicleHeap),
-      bench: secondHalf(series.bench),
+      // The cars' process (the harness, not a product process) is judged on what it keeps alive:
+      // the V8 heap after full GCs and Automerge's wasm memory (which never shrinks, so a leak of
+      // documents shows there). Its RSS is printed, not judged: it follows the heap V8 chooses to
+      // let garbage fill between full GCs (heap total), not live data (docs/performance.md, soak).
+      benchHeap: secondHalf(series.benchHeap),
+      benchWasm: secondHalf(series.benchWasm),
     };
+    const benchRss = secondHalf(series.bench);
+    const benchHeapTotal = secondHalf(series.benchHeapTotal);
     const flat = Object.values(mem).every((x) => x.flat);
     const half = Math.floor(series.med.length / 2);
     const medFirst = median(series.med.slice(1, half)); // minute 1 is the warm-up
@@ -304,7 +314,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         present: atPrecinct.present,
         ok: up && converged && atPrecinct.present === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
         figures:
-          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process RSS', mem.bench)}; flat: ${flat}` +
+          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process heap after GC', mem.benchHeap)}, ${showGrowth('wasm memory', mem.benchWasm)}; flat: ${flat}` +
+          `; not judged: ${showGrowth('cars process RSS', benchRss)}, ${showGrowth('its V8 heap total', benchHeapTotal)}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls} (${perSectorDay(calls)} per sector per simulated day), assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
           `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
@@ -319,6 +330,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
           `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (out of service for a ${BREAK_SIM_MIN}-simulated-minute meal, or a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting returns, accepts and clears), 1 Hz AVL per car`,
           `the daily cut at each simulated day's end through the Watch Commander's POST /api/v1/sectors/:sector/epoch/cut (the nightly cron's rollover); keepClosedHours = 1 simulated day, archive check every 3 simulated hours; cars follow with sync/car-epochs.ts and drop a closed epoch once the precinct holds all of it`,
           'heap = V8 heap used after the latest full GC (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
+          'cars process (the harness): heap after GC = live heap after its latest full GC (v8.GCProfiler), most heap before a full GC and full GCs = in that minute; wasm = Automerge wasm linear memory (never shrinks); docs and sync states alive = Automerge handles neither freed nor yet finalized. ' +
+            'It is judged on heap after GC and wasm memory; its RSS is printed, not judged: V8 lets garbage fill a heap (heap total) several times the live heap between full GCs, and sizes it from the allocation rate, so the RSS of a process allocating as fast as 200 cars do rises for many minutes with no live data added',
         ],
       },
     };
