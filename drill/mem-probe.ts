@@ -77,14 +77,12 @@ interface GcRecord {
 let profiler = new v8.GCProfiler();
 profiler.start();
 let heapAfterGc = NaN;
-let fullGcs = 0;
 
 /** Full collections since the previous call: how many, the live heap after the last, the most the heap held before one. */
 function gcWindow(): { fullGcs: number; afterMiB: number; maxBeforeMiB: number } {
   const stats = ((profiler.stop() as { statistics?: GcRecord[] } | undefined)?.statistics ?? []).filter((g) => g.gcType === 'MarkSweepCompact');
   profiler = new v8.GCProfiler();
   profiler.start();
-  fullGcs += stats.length;
   if (stats.length > 0) heapAfterGc = stats.at(-1)!.afterGC.heapStatistics.usedHeapSize / 2 ** 20;
   return { fullGcs: stats.length, afterMiB: heapAfterGc, maxBeforeMiB: stats.length > 0 ? Math.max(...stats.map((g) => g.beforeGC.heapStatistics.usedHeapSize / 2 ** 20)) : NaN };
 }
