@@ -6,6 +6,7 @@
 // cache) so that it can keep the instance and read its memory.
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const require = createRequire(import.meta.url);
 
@@ -85,6 +86,20 @@ function gcWindow(): { fullGcs: number; afterMiB: number; maxBeforeMiB: number }
   profiler.start();
   if (stats.length > 0) heapAfterGc = stats.at(-1)!.afterGC.heapStatistics.usedHeapSize / 2 ** 20;
   return { fullGcs: stats.length, afterMiB: heapAfterGc, maxBeforeMiB: stats.length > 0 ? Math.max(...stats.map((g) => g.beforeGC.heapStatistics.usedHeapSize / 2 ** 20)) : NaN };
+}
+
+v8.setFlagsFromString('--expose-gc');
+const forceGc = runInNewContext('gc') as () => void;
+
+/**
+ * The live V8 heap now, MiB: after a full collection forced here. The collector's own full GCs
+ * (about one a minute in the soak's cars process) land at any point of the simulated day, some in
+ * an epoch cut's switch-over while each car still holds two boards, so the latest of them swings
+ * with the phase (98-216 MiB seen); a forced one at each sample measures the same moment every time.
+ */
+export function liveHeapMiB(): number {
+  forceGc();
+  return v8.getHeapStatistics().used_heap_size / 2 ** 20;
 }
 
 export interface MemProbe {

@@ -20,7 +20,7 @@ import { docIdOf } from '../sync/board.js';
 import { FileDocStore } from '../sync/doc-store.js';
 import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
 import { GcTrace } from './gc-trace.js';
-import { memProbe } from './mem-probe.js';
+import { liveHeapMiB, memProbe } from './mem-probe.js';
 import { writeHeapSnapshot } from 'node:v8';
 import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 
@@ -222,6 +222,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       const ve = { rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
       const mem = process.memoryUsage();
       const probe = memProbe();
+      const live = liveHeapMiB(); // after the figures above: a forced GC must not change them
       if (SNAP_AT.includes(m)) log(`soak: heap snapshot ${writeHeapSnapshot(join(tmpdir(), `soak-cars-${process.pid}-m${m}.heapsnapshot`))}`);
       series.station.push(p.rss);
       series.stationHeap.push(p.heap);
@@ -229,7 +230,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       series.vehicleHeap.push(ve.heap);
       series.bench.push(mem.rss / MB);
       series.benchHeapTotal.push(mem.heapTotal / MB);
-      series.benchHeap.push(probe.heapAfterGcMiB);
+      series.benchHeap.push(live);
       series.benchWasm.push(probe.wasmMiB);
       series.med.push(median(lat));
       rows.push([
@@ -243,6 +244,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         (mem.rss / MB).toFixed(0),
         (mem.heapUsed / MB).toFixed(0),
         (mem.heapTotal / MB).toFixed(0),
+        live.toFixed(0),
         probe.heapAfterGcMiB.toFixed(0),
         probe.heapBeforeGcMiB.toFixed(0),
         probe.fullGcs,
@@ -286,6 +288,10 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     await st.stop();
     const atPrecinct = await countAtPrecinct(st.stateDir, made);
     if (atPrecinct.missing.length > 0) log(`soak: not at the precinct (epoch: count): ${JSON.stringify(Object.fromEntries([...byDoc(atPrecinct.missing)].map(([d, ms]) => [d, ms.length])))}`);
+    // Changes that resolved on an epoch the car had already dropped (bench/county-car.ts onDropped).
+    const dropped = new Set(lc.flatMap((c) => c.onDropped.map((x) => x.hash)));
+    const missingOnDropped = atPrecinct.missing.filter((m) => dropped.has(m.hash)).length;
+    if (dropped.size > 0 || atPrecinct.missing.length > 0) log(`soak: changes written to an epoch the car had dropped: ${dropped.size}; of the changes not at the precinct, ${missingOnDropped} are among them`);
 
     const mem = {
       station: secondHalf(series.station),
@@ -293,7 +299,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       vehicle: secondHalf(series.vehicle),
       vehicleHeap: secondHalf(series.vehicleHeap),
       // The cars' process (the harness, not a product process) is judged on what it keeps alive:
-      // the V8 heap after full GCs and Automerge's wasm memory (which never shrinks, so a leak of
+      // the V8 heap after a full GC forced at each sample and Automerge's wasm memory (which never shrinks, so a leak of
       // documents shows there). Its RSS is printed, not judged: it follows the heap V8 chooses to
       // let garbage fill between full GCs (heap total), not live data (docs/performance.md, soak).
       benchHeap: secondHalf(series.benchHeap),
@@ -314,15 +320,15 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         present: atPrecinct.present,
         ok: up && converged && atPrecinct.present === made.length && liveEverywhere() === live.length && cutFailures === 0 && flat,
         figures:
-          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process heap after GC', mem.benchHeap)}, ${showGrowth('wasm memory', mem.benchWasm)}; flat: ${flat}` +
+          `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process live heap', mem.benchHeap)}, ${showGrowth('wasm memory', mem.benchWasm)}; flat: ${flat}` +
           `; not judged: ${showGrowth('cars process RSS', benchRss)}, ${showGrowth('its V8 heap total', benchHeapTotal)}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls} (${perSectorDay(calls)} per sector per simulated day), assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
-          `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, processes up ${up}`,
+          `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, changes written to an epoch the car had dropped ${dropped.size} (of them not at the precinct ${missingOnDropped}), processes up ${up}`,
       },
       table: {
         title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
-        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap total MiB', 'cars proc heap after GC MiB', 'cars proc most heap before a full GC MiB', 'cars proc full GCs', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap total MiB', 'cars proc live heap MiB', 'cars proc heap after GC MiB', 'cars proc most heap before a full GC MiB', 'cars proc full GCs', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
         rows,
         notes: [
           `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +
@@ -330,8 +336,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
           `not compressed: officer actions ${ACTS_PER_S}/s fleet-wide (out of service for a ${BREAK_SIM_MIN}-simulated-minute meal, or a note while on a call: ${perSectorDay(attempts)} car changes per sector per simulated day counting returns, accepts and clears), 1 Hz AVL per car`,
           `the daily cut at each simulated day's end through the Watch Commander's POST /api/v1/sectors/:sector/epoch/cut (the nightly cron's rollover); keepClosedHours = 1 simulated day, archive check every 3 simulated hours; cars follow with sync/car-epochs.ts and drop a closed epoch once the precinct holds all of it`,
           'heap = V8 heap used after the latest full GC (--trace-gc Mark-Compact); cars proc heap = heapUsed without forcing GC; latency car→precinct→every other car of the sector on the same epoch',
-          'cars process (the harness): heap after GC = live heap after its latest full GC (v8.GCProfiler), most heap before a full GC and full GCs = in that minute; wasm = Automerge wasm linear memory (never shrinks); docs and sync states alive = Automerge handles neither freed nor yet finalized. ' +
-            'It is judged on heap after GC and wasm memory; its RSS is printed, not judged: V8 lets garbage fill a heap (heap total) several times the live heap between full GCs, and sizes it from the allocation rate, so the RSS of a process allocating as fast as 200 cars do rises for many minutes with no live data added',
+          'cars process (the harness): live heap = V8 heap used after a full GC forced at the sample (the sample falls at the same point of the simulated day every time: its end, or half way); heap after GC = after the latest full GC of the minute, most heap before a full GC and full GCs = in that minute (v8.GCProfiler; the forced GC of the previous sample included); wasm = Automerge wasm linear memory (never shrinks); docs and sync states alive = Automerge handles neither freed nor yet finalized. ' +
+            'It is judged on live heap and wasm memory; its RSS is printed, not judged: V8 lets garbage fill a heap (heap total) several times the live heap between full GCs, and sizes it from the allocation rate, so the RSS of a process allocating as fast as 200 cars do rises for many minutes with no live data added',
         ],
       },
     };
