@@ -115,6 +115,12 @@ export class LightCar {
   /** Connects of the transport (the first and every reconnect). */
   connects = 0;
   /**
+   * Changes of ours that went into an epoch document the car no longer held when the write
+   * resolved (neither live nor announced nor trailing): queued on the old epoch before a switch
+   * and applied after the car dropped it, so nothing sends them to the precinct (the soak counts them).
+   */
+  readonly onDropped: CarChange[] = [];
+  /**
    * Received sync messages, handed to the board one at a time. PeerSync queues them itself, but
    * a message it handles while the link is down never waits for I/O (its reply is not sent), so
    * a stopped car would work through its whole queue in one run of microtasks, starving the
@@ -290,7 +296,9 @@ export class LightCar {
     const change = A.getLastLocalChange(doc);
     if (!change) return undefined;
     this.changes += 1;
-    return { hash: A.decodeChange(change).hash, at, docId };
+    const made = { hash: A.decodeChange(change).hash, at, docId };
+    if (docId !== this.replica.docId && !this.epochs.pendingDocIds().includes(docId)) this.onDropped.push(made);
+    return made;
   }
 
   /** On every document it syncs (live, announced, trailing): what a reconnect does. */

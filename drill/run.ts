@@ -9,6 +9,8 @@
 //   npm run drill -- --soak-day-minutes 2      real minutes per simulated service day (default 2; quick 0.5)
 //   npm run drill -- --soak-calls 20           CAD calls per sector per simulated day (default 20; quick 5)
 //   npm run drill -- --cut-seconds 120         how long the partition lasts (default 90; quick 20)
+// First: it instantiates Automerge's wasm module itself, to read its memory (drill/mem-probe.ts).
+import './mem-probe.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
