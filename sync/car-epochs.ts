@@ -274,6 +274,11 @@ export class CarEpochs {
     if (!this.trailing.has(e.replica.docId)) return;
     if (e.replica.doc.closed === undefined || !e.sync.inSync(this.opts.home)) return;
     await this.forward(e);
+    // A write queued on this epoch before the switch may still be running: let it land, and keep
+    // the epoch until the precinct holds that change too (the next routed message checks again).
+    // Dropped meanwhile, the change would be on no disk and sent to no one.
+    await e.replica.drain();
+    if (!this.trailing.has(e.replica.docId) || !e.sync.inSync(this.opts.home)) return;
     this.trailing.delete(e.replica.docId);
     e.replica.removeAllListeners('change');
     e.sync.close();

@@ -106,6 +106,15 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     while (this.writing) await this.queue;
   }
 
+  /** Resolves once every write queued so far has finished (succeeded or failed). */
+  async drain(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.queue;
+      await tail;
+    } while (tail !== this.queue);
+  }
+
   /** Whether a local change is being written now (see whenIdle). */
   get busy(): boolean {
     return this.writing;
@@ -136,6 +145,8 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
    */
   update(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
     const run = this.queue.then(() => {
+      // A write queued on an epoch that was then dropped would be saved nowhere and sent to no one.
+      if (this.retired) throw new Error(`sector board ${this.docId} was retired (its epoch is closed and dropped): write to the live board`);
       this.writing = true;
       return this.write(fn).finally(() => {
         this.writing = false;

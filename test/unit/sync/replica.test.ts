@@ -82,4 +82,22 @@ describe('SectorReplica', () => {
     expect(Object.keys(r.view().calls).sort()).toEqual(['C3', 'C4']);
     await store.close();
   });
+
+  it('lets writes queued on an epoch land before it is dropped, and refuses writes to a dropped epoch', async () => {
+    const store = new FileDocStore(dir);
+    const old = await EpochReplica.open({ store, sector: SECTOR, epoch: 'e1', actorId: hexActor(10) });
+    // Queued together, as an officer's tap can be just before the car switches epochs.
+    const first = old.update((d) => createCall(d, { cadNumber: 'C1', type: 'BURG', priority: 2, address: '1 Main', beat: 'B31' }, at(dispatcher, 1)));
+    const second = old.update((d) => addNote(d, { callId: 'C1', text: 'queued' }, at(dispatcher, 2)));
+    await old.drain();
+    // Both resolved and on disk before drain() returns: the car may only then decide to drop it.
+    await expect(first).resolves.toBeDefined();
+    await expect(second).resolves.toBeDefined();
+    expect(readBoard((await new FileDocStore(dir).load(`${SECTOR}@e1`))!).calls.C1?.notes[0]?.text).toBe('queued');
+    old.retire();
+    const heads = Automerge.getHeads(old.doc);
+    await expect(old.update((d) => addNote(d, { callId: 'C1', text: 'too late' }, at(dispatcher, 3)))).rejects.toThrow(/retired/);
+    expect(Automerge.getHeads(old.doc)).toEqual(heads);
+    await store.close();
+  });
 });
