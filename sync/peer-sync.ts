@@ -364,9 +364,9 @@ export class PeerSync<T> {
     let hash: string;
     try {
       if (env.kind === 'compact') {
-        // Every dependency it resolves is a change we hold, so no further check is needed.
-        const heads = A.getHeads(doc);
-        const x = expandChange(env.body, (prefix) => this.recentHeads.get(prefix) ?? heads.find((h) => depPrefix(h) === prefix));
+        // Every dependency it resolves is a change we hold, so no further check is needed. The
+        // current heads are remembered on every 'applied'; reading them is only a fallback.
+        const x = expandChange(env.body, (prefix) => this.recentHeads.get(prefix) ?? A.getHeads(doc).find((h) => depPrefix(h) === prefix));
         if ('gap' in x) throw new Refusal('gap', `a change arrived before one it depends on (${x.gap})`);
         ({ change, hash } = x);
       } else {
