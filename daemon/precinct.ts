@@ -110,6 +110,8 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     brokerUrl = external.url;
   } else {
     const tls = config.mqtt.tls;
+    // The broker runs in a worker thread. If that thread dies, its 'error' is left unhandled on
+    // purpose: the station exits (lifecycle.ts) and systemd restarts it, presence restored below.
     broker = await startBroker({
       auth,
       log: log.child({ component: 'broker' }),

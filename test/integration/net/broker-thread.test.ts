@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import type { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type ClientRef, type RelayedPublish, type RunningBroker } from '../../../sync/broker.js';
@@ -163,6 +164,20 @@ describe('broker worker edges', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('reports a dead worker as an error and refuses further commands', async () => {
+    const errors: Array<Record<string, unknown> & { msg?: string }> = [];
+    const log: Logger = { debug() {}, info() {}, warn() {}, error: (obj, msg) => errors.push({ ...obj, msg }) };
+    const broker = await startBroker({ log, auth });
+    const failed = new Promise<Error>((resolve) => broker.once('error', resolve));
+    // What a crash looks like from here: the thread ends on its own.
+    await (broker as unknown as { worker: Worker }).worker.terminate();
+    expect((await failed).message).toMatch(/broker worker exited/);
+    expect(errors).toEqual([expect.objectContaining({ msg: 'broker worker died' })]);
+    await expect(broker.disconnectVehicle('V1')).rejects.toThrow(/broker closed/);
+    await expect(connect(`mqtt://127.0.0.1:${broker.port}`, 'V1')).rejects.toThrow(/ECONNREFUSED/);
+    await broker.close();
   });
 
   it('closes its listeners and its thread', async () => {
