@@ -55,10 +55,14 @@ export interface RunningBroker extends EventEmitter<BrokerEvents> {
   close(): Promise<void>;
 }
 
-/** Compiled, the worker sits beside this module; run from source (vitest), it is taken from dist/. */
+/**
+ * Compiled, the worker sits beside this module. Run from source (vitest), this module is
+ * TypeScript but a worker thread gets no transform and Node 20 cannot run .ts: the built worker
+ * in dist/ is used (`npm test` builds first).
+ */
 function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.ts') ? fileURLToPath(new URL('../dist/sync/broker-worker.js', import.meta.url)) : fileURLToPath(new URL('./broker-worker.js', import.meta.url));
+  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+  const file = fileURLToPath(new URL(fromSource ? '../dist/sync/broker-worker.js' : './broker-worker.js', import.meta.url));
   if (!existsSync(file)) throw new Error(`broker worker ${file} is missing: run npm run build`);
   return file;
 }
