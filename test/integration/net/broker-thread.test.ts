@@ -66,10 +66,9 @@ describe('broker in a worker thread', () => {
     });
     try {
       await once(pair, 'message');
-      const publishAt = Date.now() + 150;
-      pair.send({ publishAt });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The IPC write is attempted at once, so the order leaves before the spin starts.
       const blockedFrom = Date.now();
+      pair.send({ publishAt: blockedFrom + 100 });
       while (Date.now() - blockedFrom < 500); // the station's Automerge work, as the broker sees it
       const blockedUntil = Date.now();
       const [times] = (await once(pair, 'message')) as [{ sentAt: number; deliveredAt: number; ackedAt: number }];
