@@ -10,9 +10,9 @@ import { Aedes, type Client } from 'aedes';
 import { authorizePublish, authorizeSubscribe } from './acl.js';
 import { asBuffer, ownBytes, type ClientRef, type FromWorker, type LogLevel, type ToWorker, type WorkerConfig } from './broker-protocol.js';
 
-const port = parentPort!;
+const parent = parentPort!;
 const config = workerData as WorkerConfig;
-const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parent.postMessage(m, transfer);
 const log = (level: LogLevel, obj: Record<string, unknown>, msg: string) => post({ type: 'log', level, obj, msg });
 
 // MQTT 3.1.1 CONNACK return codes (spec 3.2.2.3).
@@ -126,13 +126,13 @@ aedes.on('publish', (packet, client) => {
   post({ type: 'publish', client: ref, topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }, [payload.buffer as ArrayBuffer]);
 });
 
-function listen(server: Server | TlsServer, listenPort: number, host: string): Promise<number> {
+function listen(server: Server | TlsServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listenPort, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : listenPort);
+      resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
 }
@@ -177,7 +177,7 @@ async function close(): Promise<void> {
   post({ type: 'closed' });
 }
 
-port.on('message', (m: ToWorker) => {
+parent.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'auth':
       askedAuth.get(m.id)?.(m);
