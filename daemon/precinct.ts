@@ -99,8 +99,10 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
   // A revoked MDT (stolen) loses its open connection now, not at its next reconnect. With an
   // external broker, its password and ACL files must be regenerated (docs/precinct-guide.md).
   registry.onRevoked((vehicleId) => {
-    const closed = broker?.disconnectVehicle(vehicleId) ?? 0;
-    log.warn({ vehicleId, closed }, 'vehicle revoked: open connections cut');
+    void (broker?.disconnectVehicle(vehicleId) ?? Promise.resolve(0)).then(
+      (closed) => log.warn({ vehicleId, closed }, 'vehicle revoked: open connections cut'),
+      (err: unknown) => log.error({ err, vehicleId }, 'vehicle revoked but its open connections could not be cut'),
+    );
   });
   let brokerUrl: string;
   let tlsUrl: string | undefined;
@@ -108,11 +110,15 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     brokerUrl = external.url;
   } else {
     const tls = config.mqtt.tls;
+    // The broker runs in a worker thread. If that thread dies, its 'error' is left unhandled on
+    // purpose: the station exits (lifecycle.ts) and systemd restarts it, presence restored below.
     broker = await startBroker({
       auth,
       log: log.child({ component: 'broker' }),
       host: config.mqtt.host,
       port: config.mqtt.port,
+      // The links relay the cars of their neighbours that roam onto our broker.
+      relayFrom: config.links.map((l) => l.precinct),
       ...(tls
         ? {
             tls: {
@@ -134,7 +140,7 @@ export async function startPrecinct(deps: PrecinctDeps): Promise<RunningPrecinct
     for (const [topic, payload] of retained.all()) {
       const p = parsePresence(payload);
       const restored = p && p.state === 'online' ? Buffer.from(JSON.stringify({ ...p, state: 'offline' })) : payload;
-      await new Promise<void>((resolve) => broker!.aedes.publish({ cmd: 'publish', topic, payload: restored, qos: 1, retain: true, dup: false }, () => resolve()));
+      await broker.publish({ topic, payload: restored, qos: 1, retain: true });
     }
   }
 

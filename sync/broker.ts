@@ -1,23 +1,19 @@
-// The precinct's embedded MQTT broker (aedes 1.2, MQTT 3.1.1). Authentication and ACL are
-// delegated to the vehicle registry and acl.ts; every refusal is logged with the client id and
-// answered with a CONNACK/SUBACK failure, never an exception.
-import { createServer, type Server } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes, type Client } from 'aedes';
+// The precinct's embedded MQTT broker, run in a worker thread (broker-worker.ts) so the station's
+// Automerge work never stalls message routing between cars (docs/sync-protocol.md §11). This side
+// answers the worker's credential checks with the Authenticator, writes its log records, and
+// turns its reports into events.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from './logger.js';
-import { authorizePublish, authorizeSubscribe, type Identity } from './acl.js';
+import type { Identity } from './acl.js';
+import { asBuffer, ownBytes, type BrokerTlsOptions, type ClientRef, type FromWorker, type ToWorker, type WorkerConfig } from './broker-protocol.js';
+
+export type { BrokerTlsOptions, ClientRef } from './broker-protocol.js';
 
 export interface Authenticator {
   authenticate(username: string, password: string): Promise<Identity | { refused: string }>;
-}
-
-export interface BrokerTlsOptions {
-  host?: string;
-  port?: number;
-  cert: string | Buffer;
-  key: string | Buffer;
-  /** When set, clients must also present a certificate signed by this CA. */
-  ca?: string | Buffer;
 }
 
 export interface BrokerOptions {
@@ -26,156 +22,182 @@ export interface BrokerOptions {
   host?: string;
   port?: number;
   tls?: BrokerTlsOptions;
+  /** A CONNECT whose credentials the main thread has not checked by then is refused. */
+  authTimeoutMs?: number;
+  /** Home precincts whose vehicles' publishes are reported as 'publish' events (roaming cars). */
+  relayFrom?: string[];
 }
 
-export interface RunningBroker {
-  aedes: Aedes;
-  server: Server;
+export interface RelayedPublish {
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  retain: boolean;
+}
+
+export interface BrokerEvents {
+  clientReady: [client: ClientRef];
+  clientDisconnect: [client: ClientRef];
+  /** A message published by a vehicle of one of `relayFrom`'s precincts. */
+  publish: [packet: RelayedPublish, client: ClientRef];
+  /** The worker died: the broker is gone (unhandled, this ends the station; systemd restarts it). */
+  error: [err: Error];
+}
+
+export interface RunningBroker extends EventEmitter<BrokerEvents> {
   port: number;
   host: string;
-  tls?: { server: TlsServer; host: string; port: number };
-  /** The identity a connected client authenticated as (undefined before CONNACK). */
-  identityOf(client: Client): Identity | undefined;
-  /** Cuts every open connection of a vehicle (revoked MDT); returns how many were closed. */
-  disconnectVehicle(vehicleId: string): number;
+  tls?: { host: string; port: number };
+  /** Publishes into the broker as the broker itself (no client: the links never relay it back). */
+  publish(packet: { topic: string; payload: Buffer | string; qos?: 0 | 1; retain?: boolean }): Promise<void>;
+  /** Cuts every open connection of a vehicle (revoked MDT); resolves to how many were closed. */
+  disconnectVehicle(vehicleId: string): Promise<number>;
   close(): Promise<void>;
 }
 
-async function listen(server: Server | TlsServer, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  return typeof address === 'object' && address ? address.port : port;
+/**
+ * Compiled, the worker sits beside this module. Run from source (vitest), this module is
+ * TypeScript but a worker thread gets no transform and Node 20 cannot run .ts: the built worker
+ * in dist/ is used (`npm test` builds first).
+ */
+function workerFile(): string {
+  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+  const file = fileURLToPath(new URL(fromSource ? '../dist/sync/broker-worker.js' : './broker-worker.js', import.meta.url));
+  if (!existsSync(file)) throw new Error(`broker worker ${file} is missing: run npm run build`);
+  return file;
 }
 
-// MQTT 3.1.1 CONNACK return codes (spec 3.2.2.3).
-const BAD_CREDENTIALS = 4;
-const NOT_AUTHORIZED = 5;
+class WorkerBroker extends EventEmitter<BrokerEvents> implements RunningBroker {
+  port = 0;
+  host = '';
+  tls?: { host: string; port: number };
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (m: FromWorker & { type: 'done' }) => void; reject: (err: Error) => void }>();
+  private closing: Promise<void> | undefined;
 
-function authError(message: string, returnCode: number) {
-  return Object.assign(new Error(message), { returnCode });
+  constructor(
+    private readonly worker: Worker,
+    private readonly opts: BrokerOptions,
+  ) {
+    super();
+  }
+
+  /** Resolves once the worker listens; rejects if it fails to start. */
+  started(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const failed = (err: Error) => reject(err);
+      const exited = (code: number) => reject(new Error(`broker worker exited (code ${code}) before listening`));
+      this.worker.once('error', failed);
+      this.worker.once('exit', exited);
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.type !== 'listening') return;
+        this.worker.off('error', failed);
+        this.worker.off('exit', exited);
+        this.host = m.host;
+        this.port = m.port;
+        if (m.tls) this.tls = m.tls;
+        this.worker.on('error', (err) => this.fail(err));
+        this.worker.on('exit', (code) => this.fail(new Error(`broker worker exited (code ${code})`)));
+        resolve();
+      });
+      this.worker.on('message', (m: FromWorker) => this.receive(m));
+    });
+  }
+
+  private receive(m: FromWorker): void {
+    const { log } = this.opts;
+    switch (m.type) {
+      case 'auth':
+        void this.opts.auth.authenticate(m.username, m.password).then(
+          (result) => this.send({ type: 'auth', id: m.id, result }),
+          (err: unknown) => this.send({ type: 'auth', id: m.id, result: { error: err instanceof Error ? err.message : String(err) } }),
+        );
+        return;
+      case 'log':
+        log[m.level](m.obj, m.msg);
+        return;
+      case 'clientReady':
+      case 'clientDisconnect':
+        this.emit(m.type, m.client);
+        return;
+      case 'publish':
+        this.emit('publish', { topic: m.topic, payload: asBuffer(m.payload), qos: m.qos, retain: m.retain }, m.client);
+        return;
+      case 'done':
+        this.pending.get(m.id)?.resolve(m);
+        this.pending.delete(m.id);
+        return;
+      case 'listening':
+      case 'closed':
+        return;
+    }
+  }
+
+  private send(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  private request(make: (id: number) => ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker & { type: 'done' }> {
+    if (this.closing) return Promise.reject(new Error('broker closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send(make(id), transfer);
+    });
+  }
+
+  /** An unexpected end of the worker: the broker is gone; fail loudly, never limp on without it. */
+  private fail(err: Error): void {
+    if (this.closing) return;
+    this.closing = Promise.resolve();
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.opts.log.error({ err: err.message }, 'broker worker died');
+    this.emit('error', err);
+  }
+
+  async publish(packet: { topic: string; payload: Buffer | string; qos?: 0 | 1; retain?: boolean }): Promise<void> {
+    const payload = ownBytes(packet.payload);
+    const done = await this.request(
+      (id) => ({ type: 'publish', id, topic: packet.topic, payload, qos: packet.qos ?? 1, retain: packet.retain ?? false }),
+      [payload.buffer as ArrayBuffer],
+    );
+    if (done.error) throw new Error(done.error);
+  }
+
+  async disconnectVehicle(vehicleId: string): Promise<number> {
+    return (await this.request((id) => ({ type: 'disconnect', id, vehicleId }))).closed ?? 0;
+  }
+
+  close(): Promise<void> {
+    // The worker closes aedes (every client) and its listeners first, so nothing is cut mid-write.
+    this.closing ??= new Promise<void>((resolve) => {
+      this.worker.on('message', (m: FromWorker) => {
+        if (m.type === 'closed') resolve();
+      });
+      this.send({ type: 'close' });
+    }).then(() => this.worker.terminate().then(() => undefined));
+    return this.closing;
+  }
 }
 
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
-  const { log } = opts;
-  const identities = new WeakMap<Client, Identity>();
-  const aedes = await Aedes.createBroker({
-    // One frozen subscriber must not stall delivery to every other car (aedes PR #1060).
-    drainTimeout: 20_000,
-    maxTopicLevels: 8,
-    maxInflightInbound: 100,
-    // Car keep-alive is 15 s; allow up to 2 min for narrowband links but no more.
-    keepaliveLimit: 120,
-    maxClientsIdLength: 64,
-    authenticate(client, username, password, done) {
-      // Persistent sessions (MQTT 3.1.1 §3.1.2.4, CleanSession=0) make the broker keep
-      // subscriptions and queue QoS 1 messages for clients that may never return, and 3.1.1 has
-      // no session expiry: refused (CONNACK 5), so broker state never grows with the fleet's
-      // history. Our clients resync from the durable board on every connect instead.
-      if (!client.clean) {
-        log.warn({ clientId: client.id, username }, 'broker refused a persistent session (clean session required)');
-        done(authError('clean session required', NOT_AUTHORIZED), false);
-        return;
-      }
-      if (!username || !password) {
-        log.warn({ clientId: client.id }, 'broker refused connection without credentials');
-        done(authError('credentials required', NOT_AUTHORIZED), false);
-        return;
-      }
-      opts.auth
-        .authenticate(username, password.toString('utf8'))
-        .then((result) => {
-          if ('refused' in result) {
-            log.warn({ clientId: client.id, username, reason: result.refused }, 'broker refused credentials');
-            done(authError(result.refused, BAD_CREDENTIALS), false);
-            return;
-          }
-          identities.set(client, result);
-          done(null, true);
-        })
-        .catch((err: unknown) => {
-          log.error({ err, clientId: client.id }, 'broker authentication failed');
-          done(authError('authentication unavailable', NOT_AUTHORIZED), false);
-        });
-    },
-    authorizePublish(client, packet, done) {
-      const id = client ? identities.get(client) : undefined;
-      if (!client || !id) {
-        done(new Error('unauthenticated publish'));
-        return;
-      }
-      const decision = authorizePublish(id, packet.topic, packet.payload.length);
-      if (!decision.allow) {
-        log.warn({ clientId: client.id, topic: packet.topic, bytes: packet.payload.length, reason: decision.reason }, 'broker refused publish');
-        done(new Error(decision.reason));
-        return;
-      }
-      done(null);
-    },
-    authorizeSubscribe(client, sub, done) {
-      const id = identities.get(client);
-      const decision = id ? authorizeSubscribe(id, sub.topic) : { allow: false as const, reason: 'unauthenticated' };
-      if (!decision.allow) {
-        log.warn({ clientId: client.id, filter: sub.topic, reason: decision.reason }, 'broker refused subscription');
-        done(null, null);
-        return;
-      }
-      done(null, sub);
-    },
-  });
-  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
-  aedes.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'connection error'));
-
-  // No Nagle on client sockets: a QoS 0 packet (a position, an ack) is not answered, so the
-  // client's delayed ACK (40 ms) would hold the next packet to that client behind it.
-  const server = createServer({ noDelay: true }, aedes.handle);
-  const host = opts.host ?? '127.0.0.1';
-  const port = await listen(server, opts.port ?? 0, host);
-  log.info({ host, port }, 'broker listening');
-
-  let tls: RunningBroker['tls'];
-  if (opts.tls) {
-    const t = opts.tls;
-    const tlsServer = createTlsServer(
-      { cert: t.cert, key: t.key, ...(t.ca ? { ca: t.ca, requestCert: true, rejectUnauthorized: true } : {}), minVersion: 'TLSv1.2', noDelay: true },
-      aedes.handle,
-    );
-    // A failed handshake (wrong CA, plain TCP on the TLS port) is the client's problem, not ours.
-    tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake refused'));
-    const tlsHost = t.host ?? host;
-    tls = { server: tlsServer, host: tlsHost, port: await listen(tlsServer, t.port ?? 0, tlsHost) };
-    log.info({ host: tlsHost, port: tls.port }, 'broker TLS listening');
-  }
-
-  return {
-    aedes,
-    server,
-    host,
-    port,
-    ...(tls ? { tls } : {}),
-    identityOf: (client) => identities.get(client),
-    disconnectVehicle(vehicleId) {
-      // aedes keeps its connected clients by client id; our identity map says whose each is.
-      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
-      let closed = 0;
-      for (const client of Object.values(clients)) {
-        const id = identities.get(client);
-        if (id?.kind === 'vehicle' && id.vehicleId === vehicleId) {
-          client.close();
-          closed += 1;
-        }
-      }
-      return closed;
-    },
-    async close() {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (tls) await new Promise<void>((resolve) => tls.server.close(() => resolve()));
-    },
+  const config: WorkerConfig = {
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    authTimeoutMs: opts.authTimeoutMs ?? 10_000,
+    relayFrom: opts.relayFrom ?? [],
   };
+  const worker = new Worker(workerFile(), { workerData: config, name: 'mqtt-broker' });
+  const broker = new WorkerBroker(worker, opts);
+  try {
+    await broker.started();
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  opts.log.info({ host: broker.host, port: broker.port }, 'broker listening');
+  if (broker.tls) opts.log.info({ host: broker.tls.host, port: broker.tls.port }, 'broker TLS listening');
+  return broker;
 }

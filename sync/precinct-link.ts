@@ -6,7 +6,8 @@
 // broker right now. A car of sector S (home precinct A) that failed over to precinct B's broker:
 //
 //   out (B -> A)  everything the car publishes on B (sync to precinct-A, presence, avl, alert),
-//                 taken from the local broker's publish events of that client;
+//                 taken from the local broker's publish events of that client (the broker's
+//                 worker reports the publishes of the vehicles of every linked precinct);
 //   in  (A -> B)  sync addressed to the car (mdt/v1/sync/S/precinct-A/{car}) and the sector's
 //                 presence/avl/alert, so its screen still shows its sector.
 //
@@ -14,9 +15,8 @@
 // the local broker has no client), and inbound drops the roaming cars' own presence/avl/alert
 // echoed back by the neighbour. The link is additive: when it is down, every precinct keeps
 // serving its own cars, and a roaming car keeps its edits on disk until it can sync.
-import type { Client } from 'aedes';
 import type { Logger } from './logger.js';
-import type { RunningBroker } from './broker.js';
+import type { ClientRef, RelayedPublish, RunningBroker } from './broker.js';
 import { MqttTransport } from './mqtt-transport.js';
 import { precinctPeerId } from './acl.js';
 import { linkUsername } from './credentials.js';
@@ -53,7 +53,8 @@ interface Roamer {
 
 export class PrecinctLink {
   private readonly transport: MqttTransport;
-  private readonly roamers = new Map<Client, Roamer>();
+  /** By connection (ClientRef.conn): a car reconnecting may overlap its old connection. */
+  private readonly roamers = new Map<number, Roamer>();
   private readonly sectorRefs = new Map<string, number>();
   private readonly detach: Array<() => void> = [];
   readonly stats = { out: 0, in: 0, dropped: 0 };
@@ -85,18 +86,17 @@ export class PrecinctLink {
   }
 
   start(): void {
-    const aedes = this.opts.broker.aedes;
-    const onReady = (client: Client) => this.onReady(client);
-    const onGone = (client: Client) => this.onGone(client);
-    const onPublish = (packet: { topic: string; payload: string | Buffer; qos: number; retain: boolean }, client: Client | null) =>
-      this.outbound(packet, client);
-    aedes.on('clientReady', onReady);
-    aedes.on('clientDisconnect', onGone);
-    aedes.on('publish', onPublish);
+    const broker = this.opts.broker;
+    const onReady = (client: ClientRef) => this.onReady(client);
+    const onGone = (client: ClientRef) => this.onGone(client);
+    const onPublish = (packet: RelayedPublish, client: ClientRef) => this.outbound(packet, client);
+    broker.on('clientReady', onReady);
+    broker.on('clientDisconnect', onGone);
+    broker.on('publish', onPublish);
     this.detach.push(
-      () => aedes.off('clientReady', onReady),
-      () => aedes.off('clientDisconnect', onGone),
-      () => aedes.off('publish', onPublish),
+      () => broker.off('clientReady', onReady),
+      () => broker.off('clientDisconnect', onGone),
+      () => broker.off('publish', onPublish),
     );
     this.transport.start();
   }
@@ -107,9 +107,9 @@ export class PrecinctLink {
   }
 
   /** A vehicle of the neighbour's precinct, authenticated by OUR broker (provisioned here too). */
-  private roamerIdentity(client: Client): Omit<Roamer, 'ready' | 'retained'> | undefined {
-    const id = this.opts.broker.identityOf(client);
-    if (!id || id.kind !== 'vehicle' || id.precinct !== this.opts.remote.precinct) return undefined;
+  private roamerIdentity(client: ClientRef): Omit<Roamer, 'ready' | 'retained'> | undefined {
+    const id = client.identity;
+    if (id.kind !== 'vehicle' || id.precinct !== this.opts.remote.precinct) return undefined;
     return { vehicleId: id.vehicleId, unitId: id.unitId, sector: id.sector };
   }
 
@@ -117,7 +117,7 @@ export class PrecinctLink {
     return [topics.presenceAll(sector), topics.avlAll(sector), topics.alertAll(sector)];
   }
 
-  private onReady(client: Client): void {
+  private onReady(client: ClientRef): void {
     const who = this.roamerIdentity(client);
     if (!who) return;
     const subs = [this.transport.subscribe(topics.sync(who.sector, precinctPeerId(this.opts.remote.precinct), who.vehicleId))];
@@ -128,14 +128,14 @@ export class PrecinctLink {
       () => undefined,
       (err: unknown) => this.opts.log.warn({ err, vehicle: who.vehicleId }, 'link subscription failed; relaying anyway'),
     );
-    this.roamers.set(client, { ...who, ready, retained: new Map() });
+    this.roamers.set(client.conn, { ...who, ready, retained: new Map() });
     this.opts.log.info({ vehicle: who.vehicleId, sector: who.sector, home: this.opts.remote.precinct }, 'roaming car connected; relaying to its home precinct');
   }
 
-  private onGone(client: Client): void {
-    const r = this.roamers.get(client);
+  private onGone(client: ClientRef): void {
+    const r = this.roamers.get(client.conn);
     if (!r) return;
-    this.roamers.delete(client);
+    this.roamers.delete(client.conn);
     const stillHere = [...this.roamers.values()].some((o) => o.vehicleId === r.vehicleId);
     if (!stillHere) void this.transport.unsubscribe(topics.sync(r.sector, precinctPeerId(this.opts.remote.precinct), r.vehicleId));
     const refs = (this.sectorRefs.get(r.sector) ?? 1) - 1;
@@ -146,15 +146,14 @@ export class PrecinctLink {
     }
   }
 
-  private outbound(packet: { topic: string; payload: string | Buffer; qos: number; retain: boolean }, client: Client | null): void {
-    // Only what a connected client published: injected inbound messages have no client.
-    if (!client) return;
+  private outbound(packet: RelayedPublish, client: ClientRef): void {
+    // Only what a connected client published: the broker reports no injected inbound message.
     const who = this.roamerIdentity(client);
     if (!who) return;
     const t = parseTopic(packet.topic);
     if (!t || t.sector !== who.sector) return;
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const roamer = this.roamers.get(client);
+    const { payload } = packet;
+    const roamer = this.roamers.get(client.conn);
     if (t.kind === 'sync' && roamer && payload.length > 3) {
       roamer.docId = payload.subarray(3, 3 + payload[2]!).toString('utf8');
     }
@@ -184,8 +183,8 @@ export class PrecinctLink {
       return;
     }
     this.stats.in += 1;
-    this.opts.broker.aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (err) => {
-      if (err) this.opts.log.warn({ topic, err: err.message }, 'relayed message not delivered locally');
+    this.opts.broker.publish({ topic, payload, qos: 1, retain }).catch((err: unknown) => {
+      this.opts.log.warn({ topic, err: (err as Error).message }, 'relayed message not delivered locally');
     });
   }
 

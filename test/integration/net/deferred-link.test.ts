@@ -69,7 +69,7 @@ describe('vehicle start: screen first, broker link right after', () => {
     const link = recordLink(v);
     await waitFor(() => v.transport.isOnline(), { what: 'V32 online with nobody asking for its screen' });
     expect(link.map((s) => s.state)).toEqual(['connecting', 'online']);
-    expect(precinct.broker!.disconnectVehicle('V32')).toBe(1);
+    expect(await precinct.broker!.disconnectVehicle('V32')).toBe(1);
     await waitFor(() => link.some((s) => s.state === 'offline'), { what: 'V32 dropped by the broker' });
     await waitFor(() => v.transport.isOnline(), { what: 'V32 back online' });
     expect(link.map((s) => s.state).slice(-2)).toEqual(['connecting', 'online']);
