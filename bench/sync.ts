@@ -17,7 +17,7 @@
 // delivery floor through the same broker during the same run; bytes on the car's radio link per
 // status change (MQTT framing included); catch-up after 30 simulated minutes offline.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as A from '@automerge/automerge';
@@ -155,9 +155,6 @@ async function buildWorld(nCars: number): Promise<World> {
   for (const c of cars) await c.replica.update((d) => signOn(d, { unitId: c.unit, officers: [`Ofc ${c.unit}`] }, carCtx(c)));
   const probeSpec: ProbeSpec = { url, secret, station: STATION, dir: join(dir, 'probe'), epoch: BENCH_EPOCH, pairs: [...pairs].map(([sector, p]) => ({ sector, ...p })) };
   const probe = await startChild<ProbeCalls, true>(childPath('sync-probe.js'), probeSpec);
-  // The fleet's other cars would each have a CPU of their own; here they share 2 cores with the
-  // station and the probe cars, so they yield to them (BENCH_SYNC_NICE=0 to compare).
-  setPriority(Number(process.env.BENCH_SYNC_NICE ?? 10));
   await until(() => station.ask('allSignedOn'), 60_000, 'sign-ons at the precinct');
 
   // Background: every car sends a position every 5 s, spread over the interval.
