@@ -19,6 +19,8 @@ export interface MemComposition {
   rss: number;
   /** Resident pages of WebAssembly memories (Automerge's), MiB. */
   wasm: number;
+  /** Their size (the accessible part of the reservation: what the memories have grown to), MiB. */
+  wasmSize: number;
   /** Other anonymous memory, MiB: the V8 heap, malloc arenas, Buffers, stacks. */
   anon: number;
   /** File-backed pages, MiB: code and libraries. */
@@ -49,18 +51,20 @@ export function parseSmaps(text: string): MemComposition {
     const m = maps.at(-1);
     if (f && m) m[f[1] === 'Rss' ? 'rss' : 'anonymous'] = Number(f[2]) * 1024;
   }
-  const out = { rss: 0, wasm: 0, anon: 0, file: 0 };
+  const out = { rss: 0, wasm: 0, wasmSize: 0, anon: 0, file: 0 };
   maps.forEach((m, i) => {
     const next = maps[i + 1];
     const wasm = m.path === '' && m.perms.startsWith('rw') && next !== undefined && next.start === m.end && next.path === '' && next.perms === '---p' && next.end - m.start >= WASM_SPAN;
     out.rss += m.rss;
-    if (wasm) out.wasm += m.rss;
-    else {
+    if (wasm) {
+      out.wasm += m.rss;
+      out.wasmSize += Number(m.end - m.start);
+    } else {
       out.anon += m.anonymous;
       out.file += m.rss - m.anonymous;
     }
   });
-  return { rss: out.rss / MiB, wasm: out.wasm / MiB, anon: out.anon / MiB, file: out.file / MiB };
+  return { rss: out.rss / MiB, wasm: out.wasm / MiB, wasmSize: out.wasmSize / MiB, anon: out.anon / MiB, file: out.file / MiB };
 }
 
 /** The composition of a process's resident memory, or NaN figures if it is gone (or not ours to read). */
@@ -69,6 +73,6 @@ export function memComposition(pid: number | undefined): MemComposition {
     if (pid === undefined) throw new Error('no pid');
     return parseSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
   } catch {
-    return { rss: NaN, wasm: NaN, anon: NaN, file: NaN };
+    return { rss: NaN, wasm: NaN, wasmSize: NaN, anon: NaN, file: NaN };
   }
 }
