@@ -3,21 +3,16 @@
 // heap once garbage is gone. RSS alone cannot tell a leak from V8 or malloc keeping freed pages
 // (docs/performance.md, issue 9): the live heap after a full GC can. The figure in parentheses
 // after it is the heap V8 has committed, garbage room included: the V8 share of the child's
-// anonymous memory (drill/proc-mem.ts). With --trace-gc-verbose V8 also reports, after each
-// collection, the memory behind ArrayBuffers (Buffers and the wasm memories), outside its heap.
+// anonymous memory (drill/proc-mem.ts).
 const GC_LINE = /ms: (Scavenge|Mark-Compact)(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
-const BACKING = /Backing store memory:\s+(\d+) KB/;
 
 export class GcTrace {
   private last: number | undefined;
   private committed: number | undefined;
-  private backing: number | undefined;
   fullGcs = 0;
 
   /** Feed every non-JSON stdout line of the child. */
   line(text: string): void {
-    const b = BACKING.exec(text);
-    if (b) this.backing = Number(b[1]) / 1024;
     const m = GC_LINE.exec(text);
     if (!m) return;
     this.committed = Number(m[3]);
@@ -34,10 +29,5 @@ export class GcTrace {
   /** Heap committed (MiB) after the latest collection of any kind; NaN before the first. */
   heapCommitted(): number {
     return this.committed ?? NaN;
-  }
-
-  /** ArrayBuffer backing stores (MiB) as of the latest collection, wasm memories included; NaN without --trace-gc-verbose. It lags: V8 frees dead ones after the collection that found them. */
-  backingStores(): number {
-    return this.backing ?? NaN;
   }
 }

@@ -219,9 +219,8 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       }
       const bCalls = Object.keys((await st.board(sector).catch(() => ({ calls: {} }))).calls).length;
       const held = lc.reduce((n, c) => n + 1 + c.epochs.pendingDocIds().length, 0);
-      const p = { ...memComposition(st.precinct.child.pid), rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc(), committed: stationGc.heapCommitted(), backing: stationGc.backingStores() };
+      const p = { ...memComposition(st.precinct.child.pid), rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc(), committed: stationGc.heapCommitted() };
       const ve = { ...memComposition(v.child.child.pid), rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
-      const stationBuffers = p.backing - p.wasmSize; // V8 counts the wasm memory among backing stores
       const mem = process.memoryUsage();
       const probe = memProbe();
       const live = liveHeapMiB(); // after the figures above: a forced GC must not change them
@@ -230,7 +229,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       series.stationHeap.push(p.heap);
       series.stationWasm.push(p.wasm);
       series.stationAnon.push(p.anon);
-      series.stationNative.push(p.anon - p.committed - stationBuffers);
+      series.stationNative.push(p.anon - p.committed);
       series.stationFile.push(p.file);
       series.vehicle.push(ve.rss);
       series.vehicleHeap.push(ve.heap);
@@ -251,8 +250,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         p.wasm.toFixed(0),
         p.wasmSize.toFixed(0),
         p.anon.toFixed(0),
-        stationBuffers.toFixed(0),
-        (p.anon - p.committed - stationBuffers).toFixed(0),
+        (p.anon - p.committed).toFixed(0),
         p.file.toFixed(0),
         ve.rss.toFixed(0),
         ve.heap.toFixed(0),
@@ -301,6 +299,9 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
     const trailing = lc.flatMap((c) => c.epochs.pendingDocIds().map((d) => `${c.opts.vehicleId}:${d}`));
     if (trailing.length > 0) log(`soak: epochs still held besides the live one: ${trailing.slice(0, 20).join(' ')}`);
     const up = alive(st.precinct.child) && alive(v.child.child);
+    for (const [name, p] of [['station', st.precinct], ['vehicle', v.child]] as const) {
+      if (!alive(p.child)) log(`soak: the ${name} died (${p.child.exitCode ?? p.child.signalCode}); its stderr: ${p.stderr()}`);
+    }
     await killGroup(v.child.child, 'SIGTERM');
     await Promise.all(lc.map((c) => c.stop()));
     await st.stop();
@@ -340,14 +341,14 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         figures:
           `peak of the first half → of the second half, MiB: ${showGrowth('precinct RSS', mem.station)}, ${showGrowth('heap after GC', mem.stationHeap)}; ${showGrowth('vehicle RSS', mem.vehicle)}, ${showGrowth('heap after GC', mem.vehicleHeap)}; ${showGrowth('cars process live heap', mem.benchHeap)}, ${showGrowth('wasm memory', mem.benchWasm)}; flat: ${flat}` +
           `; not judged: ${showGrowth('cars process RSS', benchRss)}, ${showGrowth('its V8 heap total', benchHeapTotal)}` +
-          `, ${showGrowth('precinct wasm', secondHalf(series.stationWasm))}, ${showGrowth('other anon', secondHalf(series.stationAnon))} (${showGrowth('outside V8 heap and ArrayBuffers', secondHalf(series.stationNative))}), ${showGrowth('file', secondHalf(series.stationFile))}, ${showGrowth('vehicle wasm', secondHalf(series.vehicleWasm))}, ${showGrowth('other anon', secondHalf(series.vehicleAnon))}` +
+          `, ${showGrowth('precinct wasm', secondHalf(series.stationWasm))}, ${showGrowth('other anon', secondHalf(series.stationAnon))} (${showGrowth('outside the V8 heap', secondHalf(series.stationNative))}), ${showGrowth('file', secondHalf(series.stationFile))}, ${showGrowth('vehicle wasm', secondHalf(series.vehicleWasm))}, ${showGrowth('other anon', secondHalf(series.vehicleAnon))}` +
           `; change median, minute-medians: first half ${medFirst.toFixed(1)} ms, second half ${medSecond.toFixed(1)} ms` +
           `; epoch cuts ${cuts} (failed ${cutFailures}); CAD calls ${calls} (${perSectorDay(calls)} per sector per simulated day), assigned ${assigned}; changes across a cut (left out of latency) ${crossed}` +
           `; at the precinct ${atPrecinct.present}/${made.length}, live epochs' changes at every car of the sector ${liveEverywhere()}/${live.length}, trailing epochs still held by cars ${trailing.length}, changes written to an epoch the car had dropped ${dropped.size} (of them not at the precinct ${missingOnDropped}), processes up ${up}`,
       },
       table: {
         title: `Soak: ${o.cars} lightweight cars + 1 real vehicle, ${o.minutes} min, a simulated day every ${o.dayMinutes} min (per minute)`,
-        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'precinct V8 heap committed MiB', 'precinct wasm resident MiB', 'precinct wasm size MiB', 'precinct other anon MiB', 'precinct ArrayBuffers besides wasm MiB', 'precinct anon outside V8 heap and ArrayBuffers MiB', 'precinct file MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'vehicle wasm MiB', 'vehicle other anon MiB', 'vehicle file MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap total MiB', 'cars proc live heap MiB', 'cars proc heap after GC MiB', 'cars proc most heap before a full GC MiB', 'cars proc full GCs', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
+        columns: ['minute', 'sim day', 'cuts', 'precinct RSS MiB', 'precinct heap MiB', 'precinct V8 heap committed MiB', 'precinct wasm resident MiB', 'precinct wasm size MiB', 'precinct other anon MiB', 'precinct anon outside V8 heap MiB', 'precinct file MiB', 'vehicle RSS MiB', 'vehicle heap MiB', 'vehicle wasm MiB', 'vehicle other anon MiB', 'vehicle file MiB', 'cars proc RSS MiB', 'cars proc heap MiB', 'cars proc heap total MiB', 'cars proc live heap MiB', 'cars proc heap after GC MiB', 'cars proc most heap before a full GC MiB', 'cars proc full GCs', 'cars proc external MiB', 'cars proc arrayBuffers MiB', 'cars proc wasm MiB', 'Automerge docs alive', 'sync states alive', `calls on ${sector} board`, 'docs held by cars', 'changes delivered', 'change med ms', 'change p99 ms', 'AVL med ms', 'AVL p99 ms', 'pending > 60 s'],
         rows,
         notes: [
           `modelled rate: 1 simulated service day = ${o.dayMinutes} real min (x${(DAY_MIN / o.dayMinutes).toFixed(0)}); ${o.callsPerSectorDay} CAD calls per sector per simulated day (${sectors.length} sectors: one call every ${(dayMs / (o.callsPerSectorDay * sectors.length) / 1000).toFixed(2)} s real); ` +

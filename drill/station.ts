@@ -47,7 +47,7 @@ export interface StationOptions {
   mqttPort?: number;
   /** The config's epochs section (e.g. a compressed day's grace and archive check). */
   epochs?: Record<string, unknown>;
-  /** Started with --trace-gc (verbose), its collections fed here. */
+  /** Started with --trace-gc, its collections fed here. */
   gc?: GcTrace;
 }
 
@@ -79,7 +79,7 @@ export async function startStation(dir: string, dept: Department, cars: CarEntry
   );
   const gc = opts.gc;
   const launch = async () => {
-    const p = spawnCli(['precinct', '--config', cfg], gc ? { nodeArgs: ['--trace-gc', '--trace-gc-verbose'], onText: (l) => gc.line(l) } : {});
+    const p = spawnCli(['precinct', '--config', cfg], gc ? { nodeArgs: ['--trace-gc'], onText: (l) => gc.line(l) } : {});
     const ready = await p.waitForLog('precinct station ready', 60_000);
     return { p, ready };
   };
@@ -175,7 +175,7 @@ export async function writeVehicleConfig(dir: string, o: { car: CarEntry; beat: 
 }
 
 export async function startVehicle(configFile: string, gc?: GcTrace): Promise<RealVehicle> {
-  const child = spawnCli(['vehicle', '--config', configFile], gc ? { nodeArgs: ['--trace-gc', '--trace-gc-verbose'], onText: (l) => gc.line(l) } : {});
+  const child = spawnCli(['vehicle', '--config', configFile], gc ? { nodeArgs: ['--trace-gc'], onText: (l) => gc.line(l) } : {});
   const ready = await child.waitForLog('vehicle screen ready', 60_000);
   return { child, url: String(ready.url) };
 }
