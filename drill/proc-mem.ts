@@ -7,8 +7,9 @@
 // V8 reserves the whole address range a WebAssembly memory may ever reach (8 GiB here, with guard
 // regions) and makes only the memory's current pages accessible: each wasm memory shows in smaps
 // as a writable anonymous mapping directly followed by a no-access one, the two spanning several
-// GiB. Nothing else in a node process looks like that (glibc's malloc arenas follow the same shape
-// at 64 MiB), so the Rss of those writable mappings is the wasm memory resident.
+// GiB. In the node processes looked at nothing else does (glibc's malloc arenas have the same
+// shape at 64 MiB, far under the threshold), so the Rss of those writable mappings is the wasm
+// memory resident.
 import { readFileSync } from 'node:fs';
 
 const MiB = 2 ** 20;
