@@ -83,6 +83,8 @@ export interface JsonLogChild {
   /** Resolves with the first log line whose msg matches. */
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   lines: Array<Record<string, unknown>>;
+  /** The last 4,000 characters the child wrote to stderr (a crash's message). */
+  stderr(): string;
 }
 
 export interface SpawnCliOptions {
@@ -133,6 +135,7 @@ export function spawnCli(args: string[], opts: SpawnCliOptions = {}): JsonLogChi
   return {
     child,
     lines,
+    stderr: () => errText,
     waitForLog(msg, timeoutMs = 30_000) {
       const seen = lines.find((l) => l.msg === msg);
       if (seen) return Promise.resolve(seen);

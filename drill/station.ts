@@ -47,7 +47,7 @@ export interface StationOptions {
   mqttPort?: number;
   /** The config's epochs section (e.g. a compressed day's grace and archive check). */
   epochs?: Record<string, unknown>;
-  /** Started with --trace-gc, its full collections fed here. */
+  /** Started with --trace-gc, its collections fed here. */
   gc?: GcTrace;
 }
 
