@@ -4,30 +4,38 @@
 // (docs/performance.md, issue 9): the live heap after a full GC can. The figure in parentheses
 // after it is the heap V8 has committed, garbage room included: the V8 share of the child's
 // anonymous memory (drill/proc-mem.ts).
-const GC_LINE = /ms: (Scavenge|Mark-Compact)(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
+//
+// Every isolate prints its own lines, prefixed `[pid:isolate]`: the station's main thread and
+// its broker's worker thread have a heap each, so the process's figures are their sums.
+const GC_LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact)(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
 
 export class GcTrace {
-  private last: number | undefined;
-  private committed: number | undefined;
+  /** Per isolate: heap used after its latest full GC, heap committed after its latest collection. */
+  private readonly isolates = new Map<string, { afterFull?: number; committed: number }>();
   fullGcs = 0;
 
   /** Feed every non-JSON stdout line of the child. */
   line(text: string): void {
     const m = GC_LINE.exec(text);
     if (!m) return;
-    this.committed = Number(m[3]);
-    if (m[1] !== 'Mark-Compact') return;
-    this.last = Number(m[2]);
+    const isolate = this.isolates.get(m[1]!) ?? { committed: 0 };
+    this.isolates.set(m[1]!, isolate);
+    isolate.committed = Number(m[4]);
+    if (m[2] !== 'Mark-Compact') return;
+    isolate.afterFull = Number(m[3]);
     this.fullGcs += 1;
   }
 
-  /** Heap used (MiB) after the latest full GC; NaN before the first. */
+  /** Heap used (MiB) after the latest full GC of each isolate, summed; NaN before any full GC. */
   heapAfterGc(): number {
-    return this.last ?? NaN;
+    const figures = [...this.isolates.values()].map((i) => i.afterFull);
+    if (!figures.some((f) => f !== undefined)) return NaN;
+    return figures.reduce<number>((sum, f) => sum + (f ?? 0), 0);
   }
 
-  /** Heap committed (MiB) after the latest collection of any kind; NaN before the first. */
+  /** Heap committed (MiB) after the latest collection of each isolate, summed; NaN before the first. */
   heapCommitted(): number {
-    return this.committed ?? NaN;
+    if (this.isolates.size === 0) return NaN;
+    return [...this.isolates.values()].reduce((sum, i) => sum + i.committed, 0);
   }
 }
