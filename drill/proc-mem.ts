@@ -11,6 +11,8 @@
 // shape at 64 MiB, far under the threshold), so the Rss of those writable mappings is the wasm
 // memory resident.
 import { readFileSync } from 'node:fs';
+import { rss } from './common.js';
+import type { GcTrace } from './gc-trace.js';
 
 const MiB = 2 ** 20;
 const WASM_SPAN = 4 * 2 ** 30;
@@ -76,4 +78,25 @@ export function memComposition(pid: number | undefined): MemComposition {
   } catch {
     return { rss: NaN, wasm: NaN, wasmSize: NaN, anon: NaN, file: NaN };
   }
+}
+
+export interface StationMemory extends MemComposition {
+  /** VmRSS, MiB. */
+  vmRss: number;
+  /** V8 heap used after the latest full GC of each isolate (main thread, broker worker), MiB. */
+  heap: number;
+  /** V8 heap committed, garbage room included, MiB. */
+  committed: number;
+  /** Anonymous memory outside the V8 heaps (malloc arenas, Buffers, stacks), MiB. */
+  outside: number;
+}
+
+/**
+ * The station's memory as the drills judge it: what it keeps alive (heap after GC, wasm resident,
+ * anonymous memory outside the V8 heaps) beside its RSS, which V8's garbage room swings.
+ */
+export function stationMemory(pid: number | undefined, gc: GcTrace): StationMemory {
+  const c = memComposition(pid);
+  const committed = gc.heapCommitted();
+  return { ...c, vmRss: rss(pid), heap: gc.heapAfterGc(), committed, outside: c.anon - committed };
 }

@@ -21,7 +21,7 @@ import { FileDocStore } from '../sync/doc-store.js';
 import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
 import { GcTrace } from './gc-trace.js';
 import { liveHeapMiB, memProbe } from './mem-probe.js';
-import { memComposition } from './proc-mem.js';
+import { memComposition, stationMemory } from './proc-mem.js';
 import { writeHeapSnapshot } from 'node:v8';
 import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 
@@ -219,17 +219,17 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       }
       const bCalls = Object.keys((await st.board(sector).catch(() => ({ calls: {} }))).calls).length;
       const held = lc.reduce((n, c) => n + 1 + c.epochs.pendingDocIds().length, 0);
-      const p = { ...memComposition(st.precinct.child.pid), rss: rss(st.precinct.child.pid), heap: stationGc.heapAfterGc(), committed: stationGc.heapCommitted() };
+      const p = stationMemory(st.precinct.child.pid, stationGc);
       const ve = { ...memComposition(v.child.child.pid), rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
       const mem = process.memoryUsage();
       const probe = memProbe();
       const live = liveHeapMiB(); // after the figures above: a forced GC must not change them
       if (SNAP_AT.includes(m)) log(`soak: heap snapshot ${writeHeapSnapshot(join(tmpdir(), `soak-cars-${process.pid}-m${m}.heapsnapshot`))}`);
-      series.station.push(p.rss);
+      series.station.push(p.vmRss);
       series.stationHeap.push(p.heap);
       series.stationWasm.push(p.wasm);
       series.stationCommitted.push(p.committed);
-      series.stationNative.push(p.anon - p.committed);
+      series.stationNative.push(p.outside);
       series.stationFile.push(p.file);
       series.vehicle.push(ve.rss);
       series.vehicleHeap.push(ve.heap);
@@ -244,13 +244,13 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
         m,
         ((m * 60_000) / dayMs).toFixed(1),
         cuts,
-        p.rss.toFixed(0),
+        p.vmRss.toFixed(0),
         p.heap.toFixed(0),
         p.committed.toFixed(0),
         p.wasm.toFixed(0),
         p.wasmSize.toFixed(0),
         p.anon.toFixed(0),
-        (p.anon - p.committed).toFixed(0),
+        p.outside.toFixed(0),
         p.file.toFixed(0),
         ve.rss.toFixed(0),
         ve.heap.toFixed(0),
