@@ -80,10 +80,10 @@ export function memComposition(pid: number | undefined): MemComposition {
   }
 }
 
-export interface StationMemory extends MemComposition {
+export interface NodeMemory extends MemComposition {
   /** VmRSS, MiB. */
   vmRss: number;
-  /** V8 heap used after the latest full GC of each isolate (main thread, broker worker), MiB. */
+  /** V8 heap used after the latest full GC of each isolate (the station's: main thread and broker worker), MiB. */
   heap: number;
   /** V8 heap committed, garbage room included, MiB. */
   committed: number;
@@ -92,10 +92,11 @@ export interface StationMemory extends MemComposition {
 }
 
 /**
- * The station's memory as the drills judge it: what it keeps alive (heap after GC, wasm resident,
- * anonymous memory outside the V8 heaps) beside its RSS, which V8's garbage room swings.
+ * A daemon's memory as the drills judge it (a child started with --trace-gc): what it keeps alive
+ * (heap after GC, wasm resident, anonymous memory outside the V8 heaps) beside its RSS, which
+ * the garbage room V8 gives its heaps swings.
  */
-export function stationMemory(pid: number | undefined, gc: GcTrace): StationMemory {
+export function nodeMemory(pid: number | undefined, gc: GcTrace): NodeMemory {
   const c = memComposition(pid);
   const committed = gc.heapCommitted();
   return { ...c, vmRss: rss(pid), heap: gc.heapAfterGc(), committed, outside: c.anon - committed };

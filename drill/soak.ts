@@ -21,7 +21,7 @@ import { FileDocStore } from '../sync/doc-store.js';
 import { alive, fleet, heal, lightFleet, log, MB, now, rss, secondHalf, showGrowth, waitFor, type DrillResult } from './common.js';
 import { GcTrace } from './gc-trace.js';
 import { liveHeapMiB, memProbe } from './mem-probe.js';
-import { memComposition, stationMemory } from './proc-mem.js';
+import { memComposition, nodeMemory } from './proc-mem.js';
 import { writeHeapSnapshot } from 'node:v8';
 import { Screen, startStation, startVehicle, writeVehicleConfig } from './station.js';
 
@@ -219,7 +219,7 @@ export async function drillSoak(dept: Department, o: SoakOptions): Promise<{ res
       }
       const bCalls = Object.keys((await st.board(sector).catch(() => ({ calls: {} }))).calls).length;
       const held = lc.reduce((n, c) => n + 1 + c.epochs.pendingDocIds().length, 0);
-      const p = stationMemory(st.precinct.child.pid, stationGc);
+      const p = nodeMemory(st.precinct.child.pid, stationGc);
       const ve = { ...memComposition(v.child.child.pid), rss: rss(v.child.child.pid), heap: vehicleGc.heapAfterGc() };
       const mem = process.memoryUsage();
       const probe = memProbe();
