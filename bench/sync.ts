@@ -368,8 +368,8 @@ export async function benchSync(): Promise<BenchTable[]> {
         const b = await wireBytes(w);
         const c = await catchUp(w);
         extra.push(
-          [`${n} cars`, 'bytes on the changing car\'s link per status change', b.own, `${b.ownMsgs} PUBLISH + PUBACK (${b.ownUp} B up: the change; ${b.own - b.ownUp} B down: the ack)`],
-          [`${n} cars`, 'bytes on another car\'s link per status change', b.peer, `${b.peerMsgs} PUBLISH + PUBACK`],
+          [`${n} cars`, 'bytes on the changing car\'s link per status change', b.own, `${b.ownMsgs} PUBLISH at QoS 0 (${b.ownUp} B up: the change; ${b.own - b.ownUp} B down: the ack)`],
+          [`${n} cars`, 'bytes on another car\'s link per status change', b.peer, `${b.peerMsgs} PUBLISH at QoS 0`],
           [`${n} cars`, `catch-up after 30 simulated min offline (${c.changes} changes)`, Math.round(c.ms), `ms, ${c.bytes} B on its link`],
         );
       }
@@ -385,7 +385,7 @@ export async function benchSync(): Promise<BenchTable[]> {
       notes: [
         'Targets (issue 4): car->car median < 5 ms, p99 < 25 ms at 500 cars.',
         'The precinct station (aedes broker + the sync path of every sector, boards on disk) runs in a process of its own (bench/sync-station.ts), as in a deployment; the bench process holds every other car (MQTT.js client + PeerSync + replica on disk; no GPS/modem/UI per car); the machine\'s 2 cores are shared by all three processes.',
-        'Clock: before car A\'s durable write -> car B\'s board (its screen) holds the change. Received changes are written behind (station and B), so A\'s fsync is the only one on the path; all cars share this machine\'s one disk, so each sample starts once the previous change\'s writes behind are done. Background: one position per car per 5 s.',
+        'Clock: before car A\'s durable write -> car B\'s board (its screen) holds the change. Received changes are written behind (station and B), so A\'s durable append (O_DSYNC) is the only disk write on the path; all cars share this machine\'s one disk, so each sample starts once the previous change\'s writes behind are done. Background: one position per car per 5 s.',
         'Floor: plain MQTT.js QoS 1 publish -> delivery of 200 B through the same broker, same load, same run.',
         'A and B in a process of their own: the sector\'s two probe cars (bench/sync-probe.ts, same code as the others) in a child process; the station\'s times (trace table) are wall clocks (performance.timeOrigin + now), comparable across processes.',
         "The cars have no screen, so none derives a board view; each car's fsync runs on its own libuv thread (64 in this process).",
@@ -398,7 +398,7 @@ export async function benchSync(): Promise<BenchTable[]> {
       rows: steps,
       notes: [
         'Each column is the median over the samples of that step\'s time; the station in its process, cars A and B in the probe process (wall clocks: performance.timeOrigin + now).',
-        'The station fans the change out to the sector\'s 16 other cars once it is applied; car B is one of them, in a random place.',
+        'The station fans the change out to the sector\'s 16 other cars once it is applied, each fan-out starting one car further on in its list (sync/peer-sync.ts), so car B\'s place among them moves from sample to sample (before 2026-11-28 it was always last: the probe cars connect after the fleet).',
       ],
     },
     {
@@ -407,7 +407,7 @@ export async function benchSync(): Promise<BenchTable[]> {
       rows: extra,
       notes: [
         'Targets (issue 4): < 300 B on the wire per status change; catch-up < 0.5 s.',
-        'Bytes: MQTT 3.1.1 PUBLISH (QoS 1) frames plus 4-byte PUBACKs of the sync messages as sent (bodies deflated when smaller), persisted sync states (no TCP/IP headers).',
+        'Bytes: MQTT 3.1.1 PUBLISH frames of the sync messages as sent, with the 4-byte PUBACK of those at QoS 1 (rounds; a change to a live peer and an ack go at QoS 0), bodies deflated when smaller, persisted sync states (no TCP/IP headers).',
         'Catch-up: the sector\'s 30 minutes are generated as fast as the cars and precinct can act; the clock runs from reconnect to holding the precinct\'s heads.',
       ],
     },

@@ -146,6 +146,8 @@ export class PeerSync<T> {
   private readonly live = new Set<string>();
   /** The heads the fan-out last covered: what is newer goes out on the next 'applied'. */
   private fanHeads: A.Heads;
+  /** Where the next fan-out starts in the peer list (it rotates). */
+  private fanTurn = 0;
   /** The peer whose change is being applied: the fan-out skips it (it has the change). */
   private origin: string | undefined;
   /** Heads this board has had, by hash prefix: what a compact change's dependencies resolve to. */
@@ -497,7 +499,12 @@ export class PeerSync<T> {
     let fresh: A.Change[] | undefined;
     let messages: Buffer[] | undefined;
     let hashes: string[] | undefined;
-    for (const peer of this.states.keys()) {
+    // Each fan-out starts one peer further on, so no car is always the last to be sent a change
+    // (first-contact order put the cars that signed on last behind the whole sector every time).
+    const peers = [...this.states.keys()];
+    const first = peers.length > 0 ? this.fanTurn++ % peers.length : 0;
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[(first + i) % peers.length]!;
       if (peer === origin) continue;
       if (this.live.has(peer)) {
         fresh ??= A.getChangesSince(doc, since);
@@ -530,8 +537,8 @@ export class PeerSync<T> {
     const at = Date.now();
     for (const h of hashes) pending!.set(ackKey(h), { hash: h, at });
     for (const payload of messages) {
-      void this.send(peerId, payload).then((ok) => {
-        // Lost with the link: the next hello's round sends it again.
+      void this.send(peerId, payload, 0).then((ok) => {
+        // Not sent (offline): the next hello's round sends it again.
         if (!ok) this.resetState(peerId);
       });
     }
@@ -627,7 +634,12 @@ export class PeerSync<T> {
     }
   }
 
-  /** Acks go at QoS 0: a lost one only delays the settle check's confirmation. */
+  /**
+   * Rounds and hellos go at QoS 1. A change to a live peer and an ack go at QoS 0: sessions are
+   * clean, so a QoS 1 message dies with its link just the same, and what a lost one leaves behind
+   * is healed by rounds (a gap, the settle check, the next hello). QoS 0 spares the broker its
+   * in-flight bookkeeping and every car a PUBACK for each change of the sector's fan-out.
+   */
   private async send(peerId: string, payload: Buffer, qos: 0 | 1 = 1): Promise<boolean> {
     this.armSettle(peerId);
     try {

@@ -12,7 +12,7 @@ const KIND = { sync: 1, hello: 2, deflated: 3, change: 4, ack: 5, compact: 6 };
 const T = Date.UTC(2026, 10, 27, 8);
 const dispatcher: OpContext = { by: { kind: 'operator', operatorId: 'd1', role: 'dispatcher' }, at: T };
 const asCar = (v: string, u: string, at: number): OpContext => ({ by: { kind: 'vehicle', vehicleId: v as VehicleId, unitId: u as UnitId }, at });
-const registry: Record<string, string> = { V1: 'U1', V2: 'U2' };
+const registry: Record<string, string> = { V1: 'U1', V2: 'U2', V3: 'U3' };
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;
 let wire: Wire;
@@ -49,6 +49,9 @@ it('sends a live car\'s change as it is, fans it out the same way, and acknowled
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'en_route' }, asCar('V1', 'U1', T + 2000)));
   await wire.settle();
   expect(wire.log.map((m) => `${m.from}>${m.to}:${m.kind}`).sort()).toEqual([`${PRECINCT}>V1:${KIND.ack}`, `${PRECINCT}>V2:${KIND.compact}`, `V1>${PRECINCT}:${KIND.compact}`].sort());
+  // At QoS 0 all three: the ack and the rounds of the settle check confirm them (below), and with
+  // clean sessions a QoS 1 message is lost with its link all the same.
+  expect(wire.log.map((m) => m.qos)).toEqual([0, 0, 0]);
   const ack = wire.log.find((m) => m.kind === KIND.ack)!;
   expect(ack.bytes).toBe(3 + precinct.replica.docId.length + 8);
   // The change with its dependency hashes cut from 32 to 8 bytes and its 1-2 byte length field
@@ -143,4 +146,35 @@ it('stops settling once closed (an archived or retired epoch keeps no timer, and
   await car1.replica.update((d) => setUnitStatus(d, { unitId: 'U1', status: 'on_scene' }, asCar('V1', 'U1', T + 3000)));
   await wire.settle();
   expect(wire.log.filter((m) => m.from === 'V1')).toEqual([]);
+});
+
+it('sends rounds at QoS 1', async () => {
+  await car1.sync.hello(PRECINCT);
+  await wire.settle();
+  const round = wire.log.filter((m) => m.kind === KIND.hello || m.kind === KIND.sync || m.kind === KIND.deflated);
+  expect(round.length).toBeGreaterThan(1);
+  expect(round.every((m) => m.qos === 1)).toBe(true);
+});
+
+it('starts each fan-out one car further on, so no car is always the last one sent a change', async () => {
+  const car3 = await node(wire, tmp.dir, 'V3');
+  try {
+    await precinct.replica.update((d) => upsertUnit(d, { id: 'U3', callSign: 'U-3', homeBeat: 'B1', mode: 'car' }, dispatcher));
+    await car3.sync.hello(PRECINCT);
+    await wire.settle();
+    await until(() => precinct.sync.isLive('V3'), 'the third car live');
+    wire.log.length = 0;
+    const firsts: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from = wire.log.length;
+      await precinct.replica.update((d) => upsertUnit(d, { id: 'U3', callSign: `U-3${'x'.repeat(i + 1)}`, homeBeat: 'B1', mode: 'car' }, { ...dispatcher, at: T + 5000 + i }));
+      const sent = wire.log.slice(from).filter((m) => m.from === PRECINCT && m.kind === KIND.compact);
+      expect(sent.map((m) => m.to).sort()).toEqual(['V1', 'V2', 'V3']);
+      firsts.push(sent[0]!.to);
+    }
+    expect(new Set(firsts).size).toBe(3);
+    await wire.settle();
+  } finally {
+    await car3.store.close();
+  }
 });

@@ -22,8 +22,8 @@ export class Wire {
   messages = 0;
   /** The biggest payload published so far. */
   largest = 0;
-  /** Every delivery, in order: who to whom and the envelope kind (byte 1). */
-  readonly log: Array<{ from: string; to: string; kind: number; bytes: number }> = [];
+  /** Every delivery, in order: who to whom, the envelope kind (byte 1) and the MQTT QoS asked for. */
+  readonly log: Array<{ from: string; to: string; kind: number; bytes: number; qos: 0 | 1 }> = [];
   /** Returns true to lose a message in transit (the publisher still sees success). */
   drop: ((from: string, to: string, payload: Buffer) => boolean) | undefined;
   readonly nodes = new Map<string, PeerSync<unknown>>();
@@ -32,7 +32,7 @@ export class Wire {
   publisher(): SyncPublisher {
     return {
       isOnline: () => this.online,
-      publish: async (topic, payload) => {
+      publish: async (topic, payload, opts) => {
         if (!this.online) throw new Error('offline');
         const t = parseTopic(topic);
         if (!t || t.kind !== 'sync') throw new Error(`not a sync topic: ${topic}`);
@@ -40,7 +40,7 @@ export class Wire {
         this.messages += 1;
         this.largest = Math.max(this.largest, payload.length);
         if (this.drop?.(t.from, t.to, payload)) return;
-        this.log.push({ from: t.from, to: t.to, kind: payload[1] ?? 0, bytes: payload.length });
+        this.log.push({ from: t.from, to: t.to, kind: payload[1] ?? 0, bytes: payload.length, qos: opts.qos });
         const to = this.nodes.get(t.to);
         // One delivery per macrotask, as from a socket: a sync loop then fails by timeout
         // instead of starving the event loop (and the test runner's timers) forever.

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Automerge from '@automerge/automerge';
@@ -34,6 +35,24 @@ async function writeNotes(store: FileDocStore, n: number): Promise<{ doc: Sector
 }
 
 describe('FileDocStore', () => {
+  it('appends to the change log through a descriptor opened O_DSYNC (each write durable before it returns)', async () => {
+    const store = new FileDocStore(dir);
+    await writeNotes(store, 2);
+    const log = join(dir, `${fileNameOf(DOC)}.log`);
+    // The open descriptor of this process that points at the log, and its flags (octal, fdinfo).
+    let flags: number | undefined;
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target !== log) continue;
+      const m = /^flags:\s+([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      flags = m ? parseInt(m[1]!, 8) : undefined;
+    }
+    expect(flags, 'the log is open').toBeDefined();
+    expect(flags! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(flags! & constants.O_APPEND).toBe(constants.O_APPEND);
+    await store.close();
+  });
+
   it('stores many documents and lists them', async () => {
     const store = new FileDocStore(dir);
     for (const s of ['S1', 'S2', 'S3.x']) await store.save(`${s}@e1`, createBoard(s, 'e1', hexActor(1)));
