@@ -36,7 +36,9 @@ export interface ProbeCar {
 export interface Sampled {
   /** Car A starts its change. */
   t0: number;
-  /** The change is durable on car A. */
+  /** Car A has handed the change to its MQTT client (its 'applied' fan-out ran). */
+  sent: number;
+  /** The change is durable on car A (update() resolved; it goes out while being written). */
   durable: number;
   /** Its message reached car B. */
   rx: number;
@@ -97,6 +99,9 @@ let samples = 0;
 async function sample(a: Car, b: Car): Promise<Sampled> {
   const current = a.replica.view().units[a.unit]?.status;
   const status = STATUSES.filter((x) => x !== current)[samples++ % 2]!;
+  let sent = NaN;
+  // After the car's own PeerSync listener (registered when the car was opened): the publish is issued.
+  a.replica.once('applied', () => (sent = wallNow()));
   const t0 = wallNow();
   const doc = await a.replica.update((d) => setUnitStatus(d, { unitId: a.unit, status }, ctxOf(a)));
   const durable = wallNow();
@@ -115,7 +120,7 @@ async function sample(a: Car, b: Car): Promise<Sampled> {
   }
   // The next sample starts once B's write behind is done (one disk for the whole bench).
   for (const end = Date.now() + 10_000; b.replica.unsaved && Date.now() < end; ) await new Promise((r) => setTimeout(r, 1));
-  return { t0, durable, rx: b.lastRx, at: b.seen.get(head)! };
+  return { t0, sent, durable, rx: b.lastRx, at: b.seen.get(head)! };
 }
 
 async function main(spec: ProbeSpec): Promise<void> {

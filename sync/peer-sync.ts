@@ -28,13 +28,6 @@ export interface SyncableReplica<T> {
   /** 'applied': a change may go to peers. 'durable': everything on the board is on disk. */
   on(event: 'applied' | 'durable', listener: () => void): unknown;
   off(event: 'applied' | 'durable', listener: () => void): unknown;
-  /**
-   * Whether a local change is being saved, and a promise for when none is (SectorReplica). While
-   * a save is in flight the document already holds the change, and a failed save rolls it back:
-   * sync must not send it before then.
-   */
-  readonly busy?: boolean;
-  whenIdle?(): Promise<void>;
   /** Received changes not yet on disk: shared heads are not persisted meanwhile. */
   readonly unsaved?: boolean;
 }
@@ -604,7 +597,6 @@ export class PeerSync<T> {
    */
   async flush(peerId: string): Promise<void> {
     const replica = this.opts.replica;
-    while (replica.busy) await replica.whenIdle?.();
     if (!this.opts.publisher.isOnline()) return;
     const sends: Array<Promise<boolean>> = [];
     // One call: Automerge gives at most one message per round and then waits for the peer's

@@ -1,8 +1,8 @@
 // A sector's live board. EpochReplica is one document (one sector, one epoch) with its durable
-// store and change events. A local operation goes through update(), which persists with fsync
-// before it resolves, so what the UI shows as saved survives SIGKILL. Changes received from a peer
-// go through receive(): they are on the board (and sent on) at once and written behind, because
-// the peer that sent them holds them durably already (docs/sync-protocol.md §4). SectorReplica is what the screen, the API and dispatch hold: it forwards to the
+// store and change events. A local operation goes through update(): the change is on the board
+// and sent to peers at once, and update() resolves once it is durable, so what the UI shows as
+// saved survives SIGKILL. Changes received from a peer go through receive(): on the board (and
+// sent on) at once and written behind (docs/sync-protocol.md §4). SectorReplica is what the screen, the API and dispatch hold: it forwards to the
 // current epoch's document and switches to the next one at an epoch cut (sync/precinct-epochs.ts,
 // sync/car-epochs.ts) without its holders noticing anything but a change event.
 import { EventEmitter } from 'node:events';
@@ -96,12 +96,7 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     return this.current;
   }
 
-  /**
-   * Resolves when no write is in flight. Sync waits for this before reading the document: while
-   * a change is being saved, the document already holds it, and a save that then fails rolls it
-   * back, so a change sent meanwhile would reach peers without being on our disk (and its
-   * sequence number would be reused by our next change, which peers then refuse forever).
-   */
+  /** Resolves when no local write is in flight. */
   async whenIdle(): Promise<void> {
     while (this.writing) await this.queue;
   }
@@ -115,18 +110,14 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     } while (tail !== this.queue);
   }
 
-  /** Whether a local change is being written now (see whenIdle). */
-  get busy(): boolean {
-    return this.writing;
-  }
-
   /**
-   * Whether received changes are on the board but not yet on disk. Sync must not persist a peer's
-   * shared heads meanwhile: after a crash they would name a change this replica lost, and the
-   * peer, believing we have it, would never send it again.
+   * Whether changes on the board are not all on disk yet (received ones written behind, a local
+   * one being written). Sync must not persist a peer's shared heads meanwhile: after a crash they
+   * would name a change this replica lost, and the peer, believing we have it, would never send
+   * it again.
    */
   get unsaved(): boolean {
-    return this.behind;
+    return this.behind || this.writing;
   }
 
   /** The plain read model, cached per document version. */
@@ -176,25 +167,34 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     return { before, headsBefore, next, changed };
   }
 
+  /**
+   * A local change is on the board and goes to peers ('applied') at once, while it is written:
+   * the write is the one disk access on a change's way from car to car, and a car whose disk is
+   * slow or failing still gets its status to the precinct. update() resolves only once the change
+   * is durable, so what the screen calls saved survives SIGKILL as before; a change sent but not
+   * yet durable that dies with the process comes back from the precinct (a restart takes a new
+   * actor id, so no sequence number is reused). A failed write (a full disk) keeps the change:
+   * peers may hold it already, and rolling it back would only make it return by sync. It is
+   * written behind, retried every second like received changes, and update() rejects with the
+   * error so the caller knows it is not on this disk yet.
+   */
   private async write(fn: (doc: SectorBoard) => SectorBoard): Promise<SectorBoard> {
-    const { before, headsBefore, next, changed } = this.apply(fn);
+    const { next, changed } = this.apply(fn);
     if (!changed) return next;
+    this.current = next;
+    this.emitTo('applied');
     try {
       await this.store.save(this.docId, next);
     } catch (err) {
-      this.log.error({ docId: this.docId, err }, 'sector board change not saved; rolled back');
-      // A new actor for what follows: should the unsaved change have escaped anyway, our next
-      // change must not reuse its sequence number.
-      this.actorId = newActorId();
-      this.restore(before, headsBefore);
-      // Received changes this write would have saved are still on the board: keep trying them.
-      if (this.behind) this.saveBehind();
-      throw err;
+      this.log.error({ docId: this.docId, err }, 'sector board change not saved on disk; kept on the board (and sent), written again once the disk takes it');
+      this.behind = true;
+      this.emitChange();
+      this.resaveLater();
+      const e = err as NodeJS.ErrnoException;
+      throw Object.assign(new Error(`change kept but not on disk yet (${e.message}): it is on the board, goes to peers, and is written once the disk takes it`, { cause: err }), { code: e.code });
     }
-    this.current = next;
     // Nothing can be received during a local write (the queue), so this save held everything.
     this.behind = false;
-    this.emitTo('applied');
     this.emitChange();
     this.emitTo('durable');
     return next;
@@ -265,11 +265,8 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
           try {
             await this.store.save(this.docId, doc);
           } catch (err) {
-            this.log.error({ docId: this.docId, err }, 'received changes not saved yet; retrying');
-            this.resave ??= setTimeout(() => {
-              this.resave = undefined;
-              this.saveBehind();
-            }, RESAVE_AFTER_MS).unref();
+            this.log.error({ docId: this.docId, err }, 'changes not saved yet; retrying');
+            this.resaveLater();
             return;
           }
           if (!this.saveBehindAgain && this.behind && sameHeads(Automerge.getHeads(doc), Automerge.getHeads(this.current))) {
@@ -281,6 +278,13 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
         this.savingBehind = false;
       }
     })();
+  }
+
+  private resaveLater(): void {
+    this.resave ??= setTimeout(() => {
+      this.resave = undefined;
+      this.saveBehind();
+    }, RESAVE_AFTER_MS).unref();
   }
 
   /**
@@ -389,14 +393,6 @@ export class SectorReplica extends EventEmitter<ReplicaEvents> {
 
   get unsaved(): boolean {
     return this.inner.unsaved;
-  }
-
-  whenIdle(): Promise<void> {
-    return this.inner.whenIdle();
-  }
-
-  get busy(): boolean {
-    return this.inner.busy;
   }
 
   /** Makes `next` the live document and tells every holder with a change event. */

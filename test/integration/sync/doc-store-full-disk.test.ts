@@ -1,6 +1,6 @@
 // A car's disk fills up (a 2 MiB tmpfs, like a worn SD card full of logs): changes the store
-// refuses are refused cleanly, every change it acknowledged survives a reopen, and once space
-// returns it carries on without a restart. Before the fix, a short write on the full disk was
+// refuses are reported to the caller and kept on the board, every change it acknowledged survives
+// a reopen, and once space returns it writes the kept ones and carries on without a restart. Before the fix, a short write on the full disk was
 // taken for a whole one: a torn snapshot replaced the good one and everything was lost.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +36,7 @@ const dispatcher = (at: number): OpContext => ({ by: { kind: 'operator', operato
 // Random text: repeated characters would compress to nothing in a snapshot.
 const note = (i: number): string => `note-${i} ${randomBytes(1100).toString('base64')}`;
 
-it('keeps every acknowledged change through a full disk and carries on when space returns', async () => {
+it('keeps every change through a full disk, writes the refused ones once space returns, and carries on', async () => {
   const storeDir = join(mnt, 'boards');
   const spy = spyLogger();
   const store = new FileDocStore(storeDir, spy, { compactBytes: 64 * 1024 });
@@ -48,9 +48,11 @@ it('keeps every acknowledged change through a full disk and carries on when spac
   await writeFile(ballast, Buffer.alloc(Math.max(0, free.bavail * free.bsize - 300 * 1024)));
 
   const acked: string[] = [];
+  const made: string[] = [];
   let refused = 0;
   for (let i = 0; i < 2000 && refused < 10; i++) {
     const text = note(i);
+    made.push(text);
     try {
       await replica.update((d) => addNote(d, { callId: 'C1', text }, dispatcher(++t)));
       acked.push(text);
@@ -61,20 +63,24 @@ it('keeps every acknowledged change through a full disk and carries on when spac
   }
   expect(refused).toBe(10);
   expect(acked.length).toBeGreaterThan(50);
-  // In memory: exactly the acknowledged notes, none of the refused ones.
-  expect(replica.view().calls.C1!.notes.map((n) => n.text)).toEqual(acked);
+  // In memory: every note, the refused ones too (kept, and sent to peers, while their write is
+  // retried); the caller was told which ones are not on disk yet.
+  expect(replica.view().calls.C1!.notes.map((n) => n.text)).toEqual(made);
+  expect(replica.unsaved).toBe(true);
 
   // Space comes back: the same replica takes changes again, no restart.
   await rm(ballast);
   for (let i = 0; i < 5; i++) {
     const text = `after-${i}`;
     await replica.update((d) => addNote(d, { callId: 'C1', text }, dispatcher(++t)));
-    acked.push(text);
+    made.push(text);
   }
+  expect(replica.unsaved).toBe(false);
   await store.close();
 
-  // A fresh process's view: every acknowledged note, in order, and no torn record behind them.
+  // A fresh process's view: every note, the ones refused while the disk was full included, in
+  // order, and no torn record behind them.
   const reopened = await SectorReplica.open({ store: new FileDocStore(storeDir, spy), sector: 'B' as SectorId, epoch: '1', actorId: 'cd'.repeat(16), log: spy });
-  expect(reopened.view().calls.C1!.notes.map((n) => n.text)).toEqual(acked);
+  expect(reopened.view().calls.C1!.notes.map((n) => n.text)).toEqual(made);
   expect(spy.entries.filter((l) => /torn|unreadable|lost snapshot/.test(l.msg ?? '')).map((l) => l.msg)).toEqual([]);
 });

@@ -1,7 +1,7 @@
 // Changes a station cannot take must not start an endless exchange of empty sync messages, and
-// must still arrive once it can; a received change whose write fails stays on the board, goes on
-// to the other cars and is written when the disk takes it; shared heads are never persisted ahead
-// of the board's own disk.
+// must still arrive once it can; a change whose write fails (received, or made here) stays on the
+// board, goes on to the peers and is written when the disk takes it; shared heads are never
+// persisted ahead of the board's own disk.
 import { join } from 'node:path';
 import * as A from '@automerge/automerge';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -112,7 +112,7 @@ it("persists a peer's shared heads only once the changes they name are on disk",
   await carS.store.close();
 });
 
-it('never sends a change whose save then fails, so the next change still reaches the station', async () => {
+it('keeps and sends a local change whose save fails, writes it once the disk takes it, and the next change still reaches the station', async () => {
   const store = car.store;
   const save = store.save.bind(store);
   let failNext = true;
@@ -122,16 +122,25 @@ it('never sends a change whose save then fails, so the next change still reaches
     await new Promise((r) => setTimeout(r, 50)); // a slow disk, then full
     throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
   };
-  const refused = car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Never saved'] }, asCar(T + 1000)));
+  const refused = car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Full-Disk'] }, asCar(T + 1000)));
   // A sync round while that change is being saved (the station greets the car).
   await precinct.sync.hello('V1');
   void car.sync.flush(PRECINCT);
+  // The caller learns that it is not on the car's disk...
   await expect(refused).rejects.toThrow(/ENOSPC/);
   await wire.settle();
-  expect(precinct.replica.view().units.U1?.officers ?? []).not.toContain('Never saved');
+  // ...but it was sent while being written, and stays on the car's board.
+  expect(precinct.replica.view().units.U1?.officers).toEqual(['Ofc. Full-Disk']);
+  expect(car.replica.view().units.U1?.officers).toEqual(['Ofc. Full-Disk']);
+  expect(car.replica.unsaved).toBe(true);
 
   await car.replica.update((d) => signOn(d, { unitId: 'U1', officers: ['Ofc. Reyes'] }, asCar(T + 2000)));
   await wire.settle();
   expect(precinct.replica.view().units.U1?.officers).toEqual(['Ofc. Reyes']);
   expect(precinct.sync.stats.rejected).toBe(0);
+  // That write took both: a fresh process finds both sign-ons on the car's disk.
+  expect(car.replica.unsaved).toBe(false);
+  const onDisk = await new FileDocStore(join(tmp.dir, 'V1')).load(car.replica.docId);
+  const heads = A.getHeads(car.replica.doc);
+  expect(onDisk && A.hasHeads(onDisk, heads)).toBe(true);
 });
