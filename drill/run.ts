@@ -244,6 +244,8 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
     const fs0 = await statfs(mnt);
     await writeFile(ballast, Buffer.alloc(Math.max(0, fs0.bavail * fs0.bsize - 300 * 1024)));
     const acked: string[] = [];
+    /** Refused: not on the car's disk when answered, yet kept on its board and sent (sync/replica.ts). */
+    const notSaved: string[] = [];
     let made = 0;
     let refused = 0;
     // Random text: repeated characters would compress to nothing in the board's snapshot.
@@ -259,7 +261,10 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
       slowest = Math.max(slowest, Date.now() - t0);
       statuses.set(res?.status ?? 0, (statuses.get(res?.status ?? 0) ?? 0) + 1);
       if (res?.status === 200) acked.push(note);
-      else refused += 1;
+      else {
+        refused += 1;
+        notSaved.push(note);
+      }
     }
     log(`disk: fill phase: ${made} notes, HTTP statuses ${JSON.stringify([...statuses])}, slowest ${slowest} ms, vehicle RSS ${rss(v.child.child.pid).toFixed(0)} MiB`);
     const upWhenFull = alive(v.child.child) && (await fetch(new URL('/healthz', v.url)).then((r) => r.status < 500).catch(() => false));
@@ -282,6 +287,7 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
       return [...sent].every((t) => atPrecinct.has(t));
     }, 60_000);
     const present = [...sent].filter((t) => atPrecinct.has(t)).length;
+    const refusedThere = notSaved.filter((t) => atPrecinct.has(t.slice(0, 40))).length;
     const onCar = new Set(((await screen.board())?.calls[callId]?.notes ?? []).map((n) => n.text.slice(0, 40)));
     const msgs = (lines: Array<Record<string, unknown>>) => [...new Set(lines.map((l) => `${String(l.msg)}${l.reason ? ` [${String(l.reason)}]` : ''}${l.err ? ` (${JSON.stringify(l.err).slice(0, 120)})` : ''}`))].slice(0, 14).join('; ');
     const missing = [...sent].filter((t) => !atPrecinct.has(t)).map((t) => t.split(' ')[0]);
@@ -294,7 +300,7 @@ async function drillDisk(dept: Department): Promise<DrillResult> {
       acked: acked.length,
       present,
       ok: upWhenFull && up && present === acked.length && after > 0,
-      figures: `statuses while filling ${JSON.stringify([...statuses])}, slowest answer ${slowest} ms; refused: ${refused}; daemon up while full: ${upWhenFull}; accepted after space freed: ${after}/10`,
+      figures: `statuses while filling ${JSON.stringify([...statuses])}, slowest answer ${slowest} ms; refused: ${refused} (at the precinct all the same: ${refusedThere}); daemon up while full: ${upWhenFull}; accepted after space freed: ${after}/10`,
     };
   } finally {
     await st.stop();

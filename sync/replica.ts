@@ -183,6 +183,9 @@ export class EpochReplica extends EventEmitter<ReplicaEvents> {
     if (!changed) return next;
     this.current = next;
     this.emitTo('applied');
+    // The MQTT client writes what 'applied' published on the next tick (it corks its stream);
+    // starting the save from a tick queued after that puts the message on the wire first.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
     try {
       await this.store.save(this.docId, next);
     } catch (err) {
