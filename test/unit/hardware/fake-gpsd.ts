@@ -22,6 +22,8 @@ export interface FakeGpsdOptions {
 export class FakeGpsd {
   readonly commands: string[] = [];
   connections = 0;
+  /** When each connection arrived (Date.now()), in order. */
+  readonly connectedAt: number[] = [];
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private portNumber: number;
@@ -73,6 +75,7 @@ export class FakeGpsd {
 
   private onConnection(socket: net.Socket): void {
     this.connections++;
+    this.connectedAt.push(Date.now());
     this.sockets.add(socket);
     socket.setEncoding('utf8');
     socket.on('close', () => this.sockets.delete(socket));
