@@ -1,6 +1,6 @@
 // Validation of EIDO documents against NENA's JSON schema (NENA-STA-021, from the OpenAPI YAML
-// in test/fixtures/eido, bundled into sync/registries/eido-schema.json; see
-// test/helpers/board-eido-schema.ts). ajv resolves the cross-file $refs through the base URIs the
+// in sync/registries/eido, bundled at build time into dist/sync/registries/eido-schema.json by
+// scripts/eido-bundle.ts). ajv resolves the cross-file $refs through the base URIs the
 // bundle's file paths give. Compiling the NIEM types takes seconds (about 5 s measured on the
 // 2-core bench machine), so the validator is built once, lazily, never on a daemon's start path.
 import { existsSync } from 'node:fs';
@@ -19,14 +19,17 @@ interface Bundle {
   files: Record<string, object>;
 }
 
-/** The bundle sits beside this module in the source tree and two levels up from dist/sync/. */
+/**
+ * The bundle is a build output (scripts/eido-bundle.ts): beside this module in dist/sync/, or in
+ * dist/ when this module runs from the source tree (tests).
+ */
 export function defaultBundlePath(): string {
-  const candidates = [new URL('./registries/eido-schema.json', import.meta.url), new URL('../../sync/registries/eido-schema.json', import.meta.url)];
+  const candidates = [new URL('./registries/eido-schema.json', import.meta.url), new URL('../dist/sync/registries/eido-schema.json', import.meta.url)];
   for (const c of candidates) {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;
   }
-  throw new Error('sync/registries/eido-schema.json not found next to the module or in the package tree');
+  throw new Error('dist/sync/registries/eido-schema.json not found: run npm run build (scripts/eido-bundle.ts derives it from sync/registries/eido)');
 }
 
 function describe(e: ErrorObject): string {
