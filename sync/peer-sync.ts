@@ -28,7 +28,7 @@ export interface SyncableReplica<T> {
   /** 'applied': a change may go to peers. 'durable': everything on the board is on disk. */
   on(event: 'applied' | 'durable', listener: () => void): unknown;
   off(event: 'applied' | 'durable', listener: () => void): unknown;
-  /** Received changes not yet on disk: shared heads are not persisted meanwhile. */
+  /** Changes on the board not yet on disk (received, or local being written): shared heads are not persisted meanwhile. */
   readonly unsaved?: boolean;
 }
 

@@ -50,8 +50,9 @@ function legacyRound<T>(doc: A.Doc<T>, msg: Uint8Array, state: A.SyncState | und
 /**
  * The changes with every one after those it depends on, otherwise in the given order. Automerge's
  * legacy round is usually in that order already, but not always: a part applied before its
- * dependencies' part would wait in the receiver's queue, unchecked (found by a flaky test, about
- * one run in a hundred with 40 changes). Depth-first, without recursion (a long offline chain).
+ * dependencies' part would wait in the receiver's queue, unchecked (found by a test that failed
+ * once in this project's runs with 40 changes). Depth-first, without recursion (a long offline
+ * chain).
  */
 export function causalOrder(changes: Uint8Array[]): Uint8Array[] {
   const meta = changes.map((c) => A.decodeChange(c));
